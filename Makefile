@@ -1,0 +1,50 @@
+# Integration Hub: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: help run test bench lint typecheck pytest deps dev-deps redis-deps browser-deps demo clean
+
+help:
+	@echo "make run    install what is missing, migrate, load the demo, start everything on 127.0.0.1:8000"
+	@echo "make test   install what is missing, start Redis, run ruff, mypy and every test"
+
+$(VENV)/.base: requirements/base.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.dev: requirements/dev.txt requirements/base.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $(VENV)/.base $@
+
+# Debian packages, installed with apt-get only when missing.
+redis-deps:
+	@command -v redis-server >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq redis-server; }
+
+browser-deps:
+	@command -v chromium >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium; }
+
+deps: $(VENV)/.base redis-deps
+dev-deps: $(VENV)/.dev redis-deps browser-deps
+
+run: deps
+	@bin/run-local
+
+test: dev-deps
+	@bin/run-tests
+
+lint: dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: dev-deps
+	DEBUG=true $(BIN)/mypy .
+
+clean:
+	rm -rf staticfiles test-artifacts .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Plain-Python adapters to external systems. Nothing here imports Django."""

@@ -1,0 +1,182 @@
+"""The contract every connector kind follows.
+
+A connector kind declares its parameters (``params``); the hub builds the admin form, the validation and
+the masking of secrets from that declaration. An instance receives the non-secret values and the
+decrypted secrets in one ``ConnectorConfig`` and offers three operations:
+
+- ``probe()``: is the system reachable, does it accept our credentials, how long did it take;
+- ``fetch(since=cursor)``: the source records, one ``Page`` at a time;
+- ``push(batch)``: deliver canonical-mapped records, each with an idempotency key.
+
+Connectors never retry or sleep: they raise ``ConnectorError`` (``permanent`` says whether a retry can
+help) and the engine decides what to do.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class ParamType(enum.StrEnum):
+    TEXT = "text"
+    URL = "url"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One connection parameter of a connector kind, as a business admin sees it."""
+
+    name: str
+    label: str
+    type: ParamType = ParamType.TEXT
+    help: str = ""
+    required: bool = False
+    default: Any = None
+    choices: Sequence[tuple[str, str]] = ()
+    secret: bool = False
+    # Required only when another parameter has one of these values, e.g. ("auth_style", ("bearer",)).
+    required_when: tuple[str, tuple[str, ...]] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+
+    def is_required(self, values: Mapping[str, Any]) -> bool:
+        if self.required_when is None:
+            return self.required
+        other, accepted = self.required_when
+        return values.get(other) in accepted
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """What a connector instance works with: plain values and already-decrypted secrets."""
+
+    system_name: str
+    values: Mapping[str, Any]
+    # Never shown by repr(): a config printed in a log line or a traceback must not carry the secrets.
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self.secrets:
+            return self.secrets[name]
+        value = self.values.get(name)
+        return default if value in (None, "") else value
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """The outcome of a connection test, in words a business admin understands."""
+
+    reachable: bool
+    authenticated: bool
+    elapsed_ms: float
+    message: str
+    status_code: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reachable and self.authenticated
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of raw source records and the cursor to resume after it."""
+
+    records: list[dict[str, Any]]
+    cursor: str | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    idempotency_key: str
+    payload: dict[str, Any]
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    idempotency_key: str
+    ok: bool
+    external_id: str | None = None
+    error: ConnectorError | None = None
+
+
+class ConnectorError(Exception):
+    """Anything that went wrong talking to a system. ``permanent`` tells the engine not to retry."""
+
+    permanent: bool = False
+
+    def __init__(self, message: str, *, permanent: bool | None = None, status_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if permanent is not None:
+            self.permanent = permanent
+        self.status_code = status_code
+
+
+class ConfigurationError(ConnectorError):
+    """The connection parameters are wrong; retrying cannot help."""
+
+    permanent = True
+
+
+class UnreachableError(ConnectorError):
+    """Connection refused, DNS failure, TLS failure or timeout."""
+
+
+class AuthenticationError(ConnectorError):
+    """The system refused our credentials."""
+
+    permanent = True
+
+
+class RateLimitedError(ConnectorError):
+    def __init__(self, message: str, *, retry_after: float | None = None, status_code: int | None = 429):
+        super().__init__(message, permanent=False, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class RemoteError(ConnectorError):
+    """The system answered with an error (a 5xx is transient, most 4xx are permanent)."""
+
+
+class Connector:
+    """Base class of every connector kind. Subclasses set ``kind``, ``label`` and ``params``."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str] = ""
+    params: ClassVar[Sequence[Param]] = ()
+
+    def __init__(self, config: ConnectorConfig):
+        self.config = config
+
+    @classmethod
+    def secret_names(cls) -> list[str]:
+        return [p.name for p in cls.params if p.secret]
+
+    @classmethod
+    def param(cls, name: str) -> Param:
+        for p in cls.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def probe(self) -> ProbeResult:
+        raise NotImplementedError
+
+    def fetch(self, *, since: str | None = None) -> Iterator[Page]:
+        raise NotImplementedError
+
+    def push(self, batch: Sequence[OutgoingRecord]) -> list[PushOutcome]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release pooled connections; a connector may be used for one run and then closed."""

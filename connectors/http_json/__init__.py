@@ -1,0 +1,5 @@
+"""HTTP JSON API connector kind: see ``connector.HttpJsonConnector``."""
+
+from connectors.http_json.connector import HttpJsonConnector
+
+__all__ = ["HttpJsonConnector"]

@@ -1,0 +1,1 @@
+"""Demo material for Integration Hub: the bundled sample systems and their data."""

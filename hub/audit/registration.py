@@ -1,0 +1,26 @@
+"""Which models the audit trail follows, and what it never writes down.
+
+Registration is explicit and kept in this one place so that a reviewer can see at a glance what is
+audited. Secret material (ciphertext) is excluded from every diff; the ``Secret`` row's metadata (who set
+it, when) is still recorded.
+"""
+
+from __future__ import annotations
+
+from auditlog.registry import auditlog
+from django.apps import apps
+
+
+def register_models() -> None:
+    get = apps.get_model
+    auditlog.register(
+        get("systems", "System"), exclude_fields=["last_probe_at", "last_probe_ok", "last_probe_message"]
+    )
+    auditlog.register(get("systems", "Secret"), exclude_fields=["ciphertext", "last_used_at"])
+    auditlog.register(get("catalog", "Entity"))
+    auditlog.register(get("catalog", "EntityField"))
+    auditlog.register(get("catalog", "SourceOfTruth"))
+    auditlog.register(get("mappings", "Mapping"))
+    auditlog.register(get("mappings", "MappingRule"))
+    auditlog.register(get("mappings", "MappingVersion"))
+    auditlog.register(get("flows", "Flow"), exclude_fields=["next_run_at"], m2m_fields={"targets", "fields"})

@@ -1,0 +1,53 @@
+"""Writing to the audit trail where auditlog's model signals do not: accesses, and work outside requests."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from auditlog.context import set_actor
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.management.base import CommandError
+from django.db.models import Model
+
+# Who did something: a person (from a request or a command's --as), or nobody (the hub itself).
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+def actor_user(actor: Actor) -> User | None:
+    """The user to store in a 'by' column, or None for anonymous and system work."""
+    return actor if isinstance(actor, User) and actor.is_authenticated else None
+
+
+def audit_access(*, instance: Model, what: str, reason: str, actor: Actor = None) -> None:
+    """Record that someone (or a run, or a probe) read something sensitive, and why."""
+    kwargs: dict[str, Any] = {
+        "action": LogEntry.Action.ACCESS,
+        "changes": {},
+        "additional_data": {"accessed": what, "reason": reason},
+        "force_log": True,
+    }
+    if actor_user(actor) is not None:
+        kwargs["actor"] = actor
+    LogEntry.objects.log_create(instance, **kwargs)
+
+
+@contextlib.contextmanager
+def command_actor(username: str | None) -> Iterator[AbstractBaseUser | None]:
+    """Attribute what a management command writes to the person who ran it (``--as USER``).
+
+    Without a user name the entries carry no actor, which the audit view shows as "system".
+    """
+    if not username:
+        yield None
+        return
+    user_model = get_user_model()
+    try:
+        user = user_model.objects.get(**{user_model.USERNAME_FIELD: username})
+    except user_model.DoesNotExist:
+        raise CommandError(f"--as {username}: there is no user with that name.") from None
+    with set_actor(user):
+        yield user

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from connectors.registry import connector_class, kind_choices
+from hub.systems.forms import PREFIX, SystemForm, system_form_for
+from hub.systems.jobs import enqueue_probes
+from hub.systems.models import Secret, System
+from hub.systems.services import system_probe, system_save
+
+
+def _describe(result_ok: bool, message: str, elapsed_ms: float) -> str:
+    verdict = "Connection works" if result_ok else "Connection failed"
+    return f"{verdict} ({elapsed_ms:.0f} ms): {message}"
+
+
+@admin.action(description="Test the connection of the selected systems")
+def test_connection(modeladmin: SystemAdmin, request: HttpRequest, queryset: QuerySet[System]) -> None:
+    for system in queryset:
+        result = system_probe(system=system, actor=request.user)
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        modeladmin.message_user(
+            request, f"{system.name}: {_describe(result.ok, result.message, result.elapsed_ms)}", level
+        )
+
+
+@admin.action(description="Test the connection of the selected systems in the background")
+def test_connection_later(modeladmin: SystemAdmin, request: HttpRequest, queryset: QuerySet[System]) -> None:
+    ids = list(queryset.values_list("pk", flat=True))
+    enqueue_probes(ids)
+    modeladmin.message_user(
+        request,
+        f"{len(ids)} connection test(s) queued: the results appear in the 'last connection test' column.",
+    )
+
+
+@admin.register(System)
+class SystemAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "environment", "status", "health", "owner_team", "secret_count"]
+    list_filter = ["kind", "environment", "status", "last_probe_ok"]
+    search_fields = ["name", "description", "owner_team", "contact"]
+    actions = [test_connection, test_connection_later]
+    change_form_template = "admin/systems/system/change_form.html"
+    readonly_fields = ["last_probe_at", "last_probe_ok", "last_probe_message"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[System]:
+        return super().get_queryset(request).annotate(secret_total=Count("secrets"))
+
+    @admin.display(description="secrets set", ordering="secret_total")
+    def secret_count(self, obj: System) -> int:
+        return getattr(obj, "secret_total", 0)
+
+    @admin.display(description="last connection test")
+    def health(self, obj: System) -> str:
+        if obj.last_probe_ok is None:
+            return "not tested yet"
+        return format_html(
+            '<span title="{}">{} {}</span>',
+            obj.last_probe_message,
+            "✅" if obj.last_probe_ok else "❌",
+            obj.last_probe_message[:60],
+        )
+
+    def _kind(self, request: HttpRequest, obj: System | None) -> str:
+        if obj is not None and obj.pk:
+            return obj.kind
+        wanted = request.POST.get("kind") or request.GET.get("kind") or ""
+        known = [kind for kind, _ in kind_choices()]
+        return wanted if wanted in known else known[0]
+
+    def get_form(
+        self, request: HttpRequest, obj: System | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs["form"] = system_form_for(self._kind(request, obj))
+        kwargs["fields"] = SystemForm.Meta.fields
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: System | None = None) -> Any:
+        kind = self._kind(request, obj)
+        params = connector_class(kind).params
+        fieldsets: list[Any] = [
+            (None, {"fields": ["name", "kind", "description"]}),
+            ("Ownership", {"fields": ["owner_team", "contact", "environment", "status"]}),
+            (
+                f"Connection settings ({connector_class(kind).label})",
+                {
+                    "fields": [PREFIX + p.name for p in params if not p.secret],
+                    "description": connector_class(kind).description,
+                },
+            ),
+            (
+                "Secrets",
+                {
+                    "fields": [PREFIX + p.name for p in params if p.secret],
+                    "description": "Stored encrypted. Once saved, a secret is never shown again.",
+                },
+            ),
+        ]
+        if obj is not None and obj.pk:
+            fieldsets.append(("Last connection test", {"fields": self.readonly_fields}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: System | None = None) -> Any:
+        base = list(self.readonly_fields)
+        return [*base, "kind"] if obj is not None and obj.pk else base
+
+    def save_model(self, request: HttpRequest, obj: System, form: Any, change: bool) -> None:
+        system_save(
+            system=obj,
+            params=form.param_values(),
+            secrets=form.secret_values(),
+            actor=request.user,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<int:object_id>/test-connection/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="systems_system_test_connection",
+            )
+        ]
+        return own + super().get_urls()
+
+    def test_connection_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        system = get_object_or_404(System, pk=object_id)
+        if request.method != "POST" or not self.has_view_permission(request, system):
+            return HttpResponseRedirect(reverse("admin:systems_system_change", args=[object_id]))
+        test_connection(self, request, System.objects.filter(pk=system.pk))
+        return HttpResponseRedirect(reverse("admin:systems_system_change", args=[object_id]))
+
+
+@admin.register(Secret)
+class SecretAdmin(admin.ModelAdmin):
+    """The credential vault, as people may see it: which secrets exist, never their values."""
+
+    list_display = ["system", "name", "set_at", "set_by", "last_used_at"]
+    list_filter = ["system"]
+    list_select_related = ["system", "set_by"]
+    search_fields = ["system__name", "name"]
+    fields = ["system", "name", "set_at", "set_by", "last_used_at"]
+    readonly_fields = ["system", "name", "set_at", "set_by", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from connectors.registry import kind_choices
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", "Production"
+    STAGING = "staging", "Staging / test copy"
+    DEVELOPMENT = "development", "Development"
+
+
+class SystemStatus(models.TextChoices):
+    ACTIVE = "active", "Active: flows may use it"
+    MAINTENANCE = "maintenance", "In maintenance: flows wait"
+    RETIRED = "retired", "Retired: kept for history only"
+
+
+class System(models.Model):
+    """An external application the hub talks to through one connector kind."""
+
+    name = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="The name people use for this system, e.g. 'Salesforce CRM' or 'SAP ERP'.",
+    )
+    kind = models.CharField(
+        max_length=50,
+        choices=kind_choices,
+        help_text="How the hub talks to it. The connection settings below depend on this choice.",
+    )
+    description = models.TextField(
+        blank=True, help_text="What this system is used for, in a sentence or two."
+    )
+    owner_team = models.CharField(
+        "owning team", max_length=100, blank=True, help_text="The team responsible for this system."
+    )
+    contact = models.EmailField(blank=True, help_text="Who to write to when the link to this system breaks.")
+    environment = models.CharField(
+        max_length=20,
+        choices=Environment.choices,
+        default=Environment.PRODUCTION,
+        help_text="Which copy of the system this is, so a test copy is never mistaken for the real one.",
+    )
+    status = models.CharField(max_length=20, choices=SystemStatus.choices, default=SystemStatus.ACTIVE)
+    params = models.JSONField(
+        "connection settings",
+        default=dict,
+        blank=True,
+        help_text="Non-secret connection settings, edited through the form fields of the system's kind.",
+    )
+    last_probe_at = models.DateTimeField("last connection test", null=True, blank=True, editable=False)
+    last_probe_ok = models.BooleanField("last test passed", null=True, editable=False)
+    last_probe_message = models.CharField(max_length=500, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="system_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:systems_system_change", args=[self.pk])
+
+
+class Secret(models.Model):
+    """One secret connection parameter of a system, encrypted at rest, never shown again once saved."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="secrets")
+    name = models.CharField(max_length=100, help_text="Which secret parameter of the system's kind this is.")
+    ciphertext = models.TextField(editable=False)
+    set_at = models.DateTimeField(editable=False)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["system__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "name"], name="secret_unique_per_system"),
+            models.CheckConstraint(condition=~models.Q(ciphertext=""), name="secret_ciphertext_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system.name}: {self.name}"

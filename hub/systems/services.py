@@ -1,0 +1,110 @@
+"""Writes and sensitive reads for systems and their secrets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.base import Connector, ConnectorConfig, ConnectorError, ProbeResult
+from connectors.registry import connector_class
+from hub.audit.services import Actor, actor_user, audit_access
+from hub.systems import vault
+from hub.systems.models import Secret, System
+from hub.systems.params import ParamError, clean_params
+
+
+@transaction.atomic
+def system_save(
+    *,
+    system: System,
+    params: Mapping[str, Any],
+    secrets: Mapping[str, str],
+    actor: Actor,
+    secrets_expected: Collection[str] = (),
+) -> System:
+    """Save a system with checked connection settings and any newly entered secrets, all or nothing.
+
+    ``secrets`` holds only the secrets the person typed now; the others keep their stored value.
+    ``secrets_expected`` names secrets that will be set separately (a configuration file names them but
+    cannot hold them): they count as present when checking what is required.
+    """
+    declared = set(connector_class(system.kind).secret_names())
+    unknown = set(secrets) - declared
+    if unknown:
+        raise ParamError(dict.fromkeys(sorted(unknown), "not a secret of this kind of system"))
+    stored = set(system.secrets.values_list("name", flat=True)) if system.pk else set()
+    present = (stored | set(secrets) | set(secrets_expected)) & declared
+    system.params = clean_params(system.kind, params, secrets_set=present)
+    system.full_clean(exclude=["params"])
+    system.save()
+    for name, value in secrets.items():
+        secret_set(system=system, name=name, value=value, actor=actor)
+    return system
+
+
+def secret_set(*, system: System, name: str, value: str, actor: Actor) -> Secret:
+    if name not in connector_class(system.kind).secret_names():
+        raise ParamError({name: "not a secret of this kind of system"})
+    if not value:
+        raise ParamError({name: "a secret cannot be empty"})
+    secret, _ = Secret.objects.update_or_create(
+        system=system,
+        name=name,
+        defaults={"ciphertext": vault.encrypt(value), "set_at": timezone.now(), "set_by": actor_user(actor)},
+    )
+    return secret
+
+
+def secret_reveal(*, secret: Secret, reason: str, actor: Actor = None) -> str:
+    """The only way to read a secret's plaintext: records who asked, and why, in the audit trail."""
+    plaintext = vault.decrypt(secret.ciphertext)
+    secret.last_used_at = timezone.now()
+    secret.save(update_fields=["last_used_at"])
+    audit_access(instance=secret, what=f"secret {secret.name}", reason=reason, actor=actor)
+    return plaintext
+
+
+def system_connector(*, system: System, reason: str, actor: Actor = None) -> Connector:
+    cls = connector_class(system.kind)
+    secrets = {
+        secret.name: secret_reveal(secret=secret, reason=reason, actor=actor)
+        for secret in system.secrets.select_related("system")
+        if secret.name in cls.secret_names()
+    }
+    return cls(ConnectorConfig(system_name=system.name, values=system.params, secrets=secrets))
+
+
+def system_probe(*, system: System, actor: Actor) -> ProbeResult:
+    """Test the connection and remember the outcome on the system, in words a person understands."""
+    who = getattr(actor, "username", None) or "system"
+    started = time.monotonic()
+    try:
+        connector = system_connector(system=system, reason=f"connection test by {who}", actor=actor)
+        try:
+            result = connector.probe()
+        finally:
+            connector.close()
+    except (ConnectorError, vault.VaultError) as error:
+        elapsed = (time.monotonic() - started) * 1000
+        result = ProbeResult(reachable=False, authenticated=False, elapsed_ms=elapsed, message=str(error))
+    system.last_probe_at = timezone.now()
+    system.last_probe_ok = result.ok
+    system.last_probe_message = result.message[:500]
+    system.save(update_fields=["last_probe_at", "last_probe_ok", "last_probe_message"])
+    return result
+
+
+def keys_rotate() -> int:
+    """Re-encrypt every secret under the newest key. Safe to run twice; returns how many were rewritten."""
+    count = 0
+    for secret in Secret.objects.only("pk", "ciphertext").iterator():
+        with transaction.atomic():
+            Secret.objects.filter(pk=secret.pk, ciphertext=secret.ciphertext).update(
+                ciphertext=vault.reencrypt(secret.ciphertext)
+            )
+        count += 1
+    return count
