@@ -45,6 +45,13 @@ class Param:
     required_when: tuple[str, tuple[str, ...]] | None = None
     min_value: float | None = None
     max_value: float | None = None
+    # Shown only when another parameter has one of these values (defaults to ``required_when``), so that
+    # a form asks for a password only when the sign-in style needs one.
+    shown_when: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def visible_when(self) -> tuple[str, tuple[str, ...]] | None:
+        return self.shown_when or self.required_when
 
     def is_required(self, values: Mapping[str, Any]) -> bool:
         if self.required_when is None:
@@ -172,10 +179,15 @@ class Connector:
     def probe(self) -> ProbeResult:
         raise NotImplementedError
 
-    def fetch(self, *, since: str | None = None) -> Iterator[Page]:
+    def fetch(self, *, since: str | None = None, resource: str | None = None) -> Iterator[Page]:
+        """Yield the records changed since ``since``, a page at a time.
+
+        ``resource`` names where one entity's records live in the system (an API path, a table, a file
+        pattern); None means the system's default from its settings.
+        """
         raise NotImplementedError
 
-    def push(self, batch: Sequence[OutgoingRecord]) -> list[PushOutcome]:
+    def push(self, batch: Sequence[OutgoingRecord], *, resource: str | None = None) -> list[PushOutcome]:
         raise NotImplementedError
 
     def close(self) -> None:

@@ -51,7 +51,9 @@ def demo_load() -> ImportReport:
             secret_set(system=systems[system_name], name=param, value=values[key], actor=None)
     # The import warned about secrets not set and versions not in the file: this loader sets the one and
     # publishes the other, so those warnings do not concern whoever runs it.
-    report.warnings = [w for w in report.warnings if "set_secret" not in w and "published but not in" not in w]
+    report.warnings = [
+        w for w in report.warnings if "set_secret" not in w and "published but not in" not in w
+    ]
     for mapping in Mapping.objects.select_related("entity", "system"):
         if mapping_has_unpublished_changes(mapping):
             mapping_publish(mapping=mapping, note="Published by the demo loader.", actor=None)

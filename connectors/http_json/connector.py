@@ -62,23 +62,25 @@ class HttpJsonConnector(Connector):
             return _failed_probe(error, _elapsed_ms(started), client.secrets)
         return _probe_result(response, _elapsed_ms(started), client.options.auth_style)
 
-    def fetch(self, *, since: str | None = None) -> Iterator[Page]:
+    def fetch(self, *, since: str | None = None, resource: str | None = None) -> Iterator[Page]:
         client = self.client
         options = client.options
-        if not options.read_path:
+        path = resource or options.read_path
+        if not path:
             raise ConfigurationError("Set “Path to read records from” before reading from this system.")
         params = {options.since_param: since} if since and options.since_param else {}
-        first = PageRequest(url=client.url(options.read_path), params=params)
+        first = PageRequest(url=client.url(path), params=params)
         return walk(style_for(options, client.same_origin), first, self._get_page)
 
-    def push(self, batch: Sequence[OutgoingRecord]) -> list[PushOutcome]:
-        if not self.client.options.push_path:
+    def push(self, batch: Sequence[OutgoingRecord], *, resource: str | None = None) -> list[PushOutcome]:
+        path = resource or self.client.options.push_path
+        if not path:
             raise ConfigurationError("Set “Path to send records to” before sending records to this system.")
         if not batch:
             return []
         if self.client.options.push_mode == "batch":
-            return push_batch(self.client, batch)
-        return push_one_by_one(self.client, batch)
+            return push_batch(self.client, batch, path)
+        return push_one_by_one(self.client, batch, path)
 
     def close(self) -> None:
         if "client" in self.__dict__:

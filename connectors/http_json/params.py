@@ -169,18 +169,21 @@ READING = (
         "Page number parameter",
         default="page",
         help="Name of the parameter that carries the page number (page-number style).",
+        shown_when=("pagination", ("page",)),
     ),
     Param(
         "offset_param",
         "Offset parameter",
         default="offset",
         help="Name of the parameter that carries how many records to skip (offset style).",
+        shown_when=("pagination", ("offset",)),
     ),
     Param(
         "page_size_param",
         "Page size parameter",
         default="page_size",
         help="Name of the parameter that says how many records one page holds.",
+        shown_when=("pagination", ("page", "offset", "cursor")),
     ),
     Param(
         "page_size",
@@ -190,18 +193,21 @@ READING = (
         min_value=1,
         max_value=1000,
         help="How many records to ask for at a time.",
+        shown_when=("pagination", ("page", "offset", "cursor")),
     ),
     Param(
         "cursor_path",
         "Where the next-page cursor sits in an answer",
         default="next_cursor",
         help="Dotted path to the value that points to the next page, e.g. meta.next (cursor style).",
+        shown_when=("pagination", ("cursor",)),
     ),
     Param(
         "cursor_param",
         "Cursor parameter",
         default="cursor",
         help="Name of the parameter that sends that value back to get the next page (cursor style).",
+        shown_when=("pagination", ("cursor",)),
     ),
 )
 

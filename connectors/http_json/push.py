@@ -38,11 +38,11 @@ def batch_key(keys: Sequence[str]) -> str:
     return f"{keys[0]}:{digest}"
 
 
-def push_one_by_one(client: HttpClient, batch: Sequence[OutgoingRecord]) -> list[PushOutcome]:
+def push_one_by_one(client: HttpClient, batch: Sequence[OutgoingRecord], path: str) -> list[PushOutcome]:
     outcomes: list[PushOutcome] = []
     for record in batch:
         try:
-            outcomes.append(_push_one(client, record))
+            outcomes.append(_push_one(client, record, path))
         except ConnectorError as error:
             outcomes.append(PushOutcome(record.idempotency_key, ok=False, error=error))
             if isinstance(error, _STOPS_THE_BATCH):
@@ -50,11 +50,11 @@ def push_one_by_one(client: HttpClient, batch: Sequence[OutgoingRecord]) -> list
     return outcomes
 
 
-def _push_one(client: HttpClient, record: OutgoingRecord) -> PushOutcome:
+def _push_one(client: HttpClient, record: OutgoingRecord, path: str) -> PushOutcome:
     options = client.options
     response = client.send_ok(
         options.push_method,
-        client.url(options.push_path, record.external_id),
+        client.url(path, record.external_id),
         json=record.payload,
         headers=_idempotency(client, record.idempotency_key),
     )
@@ -62,12 +62,12 @@ def _push_one(client: HttpClient, record: OutgoingRecord) -> PushOutcome:
     return PushOutcome(record.idempotency_key, ok=True, external_id=external_id or record.external_id)
 
 
-def push_batch(client: HttpClient, batch: Sequence[OutgoingRecord]) -> list[PushOutcome]:
+def push_batch(client: HttpClient, batch: Sequence[OutgoingRecord], path: str) -> list[PushOutcome]:
     options = client.options
     try:
         response = client.send_ok(
             options.push_method,
-            client.url(options.push_path),
+            client.url(path),
             json=[record.payload for record in batch],
             headers=_idempotency(client, batch_key([record.idempotency_key for record in batch])),
         )

@@ -43,6 +43,7 @@ MAPPING_KEYS = {
     "system": Key(TEXT, required=True),
     "entity": Key(TEXT, required=True),
     "direction": Key(TEXT, required=True),
+    "resource": Key(TEXT, default=""),
     "description": Key(TEXT, default=""),
     "rules": Key(OBJECTS, default=[]),
     "versions": Key(OBJECTS, default=[]),
@@ -145,6 +146,7 @@ class MappingDoc:
     system: str
     entity: str
     direction: str
+    resource: str
     description: str
     rules: list[RuleDoc]
     versions: list[VersionDoc]

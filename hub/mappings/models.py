@@ -21,6 +21,14 @@ class Mapping(models.Model):
     system = models.ForeignKey("systems.System", on_delete=models.PROTECT, related_name="mappings")
     entity = models.ForeignKey("catalog.Entity", on_delete=models.PROTECT, related_name="mappings")
     direction = models.CharField(max_length=10, choices=Direction.choices)
+    resource = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=(
+            "Where this entity's records are in the system, when it is not the system's default: for an HTTP "
+            "API the path, e.g. /api/v2/orders. Leave empty to use the paths in the system's settings."
+        ),
+    )
     description = models.TextField(
         blank=True, help_text="Anything a colleague should know about this mapping."
     )

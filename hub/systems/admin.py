@@ -48,6 +48,10 @@ class SystemAdmin(admin.ModelAdmin):
     search_fields = ["name", "description", "owner_team", "contact"]
     actions = [test_connection, test_connection_later]
     change_form_template = "admin/systems/system/change_form.html"
+
+    class Media:
+        js = ["hub/system_form.js"]
+
     readonly_fields = ["last_probe_at", "last_probe_ok", "last_probe_message"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[System]:

@@ -74,6 +74,11 @@ class SystemForm(forms.ModelForm):
             field = _field_for(param, stored.get(param.name))
             if not param.secret:
                 field.initial = (self.instance.params or {}).get(param.name, param.default)
+            if param.visible_when is not None:
+                other, values = param.visible_when
+                field.widget.attrs.update(
+                    {"data-shown-when": PREFIX + other, "data-shown-values": " ".join(values)}
+                )
             self.fields[PREFIX + param.name] = field
         self._stored_secrets = set(stored)
 

@@ -36,6 +36,9 @@ def test_business_admin_creates_a_system_maps_a_field_and_previews(
     page.fill("#id_name", "Partner shop")
     page.fill("#id_param__base_url", "http://127.0.0.1:9/api")
     page.select_option("#id_param__auth_style", "bearer")
+    assert page.is_visible("#id_param__bearer_token")
+    assert page.is_hidden("#id_param__password")  # only what the chosen sign-in style needs is asked
+    assert page.is_hidden("#id_param__cursor_param")
     page.fill("#id_param__bearer_token", "shop-token-secret-9d1")
     page.click("input[name=_save]")
     page.wait_for_selector(".messagelist .success")

@@ -34,7 +34,7 @@ def _mapping_apply(ctx: Context, doc: MappingDoc) -> None:
     found = Mapping.objects.filter(system=system, entity=entity, direction=doc.direction).first()
     mapping = found or Mapping(system=system, entity=entity, direction=doc.direction)
     created = mapping._state.adding
-    changed = assign(mapping, {"description": doc.description})
+    changed = assign(mapping, {"resource": doc.resource, "description": doc.description})
     if not checked_save(ctx, mapping, changed=changed, path=doc.path, names={}):
         ctx.mark_broken("mapping", doc.system, doc.entity, doc.direction)
         return
