@@ -40,6 +40,20 @@ class EntityFieldInline(admin.TabularInline):
     form = EntityFieldForm
     fk_name = "entity"
     extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EntityField]:
+        return super().get_queryset(request).select_related("entity")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """Read the entity list once per page, not once per field row."""
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "reference_entity" and field is not None:
+            cache: dict[str, list[Any]] = request.__dict__.setdefault("_hub_choices", {})
+            if "reference_entity" not in cache:
+                cache["reference_entity"] = list(field.choices)
+            field.choices = cache["reference_entity"]
+        return field
+
     fields = [
         "position", "name", "label", "type", "required", "natural_key",
         "format_rule", "enum_values", "reference_entity", "help",

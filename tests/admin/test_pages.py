@@ -77,6 +77,21 @@ def test_lists_cost_the_same_with_more_rows(client, business_admin, demo):
     assert after == before
 
 
+def test_change_pages_cost_the_same_with_more_inline_rows(client, business_admin, demo):
+    from hub.catalog.models import Entity, EntityField
+    from hub.mappings.models import Mapping, MappingRule
+
+    client.force_login(business_admin)
+    customer = Entity.objects.get(name="Customer")
+    mapping = Mapping.objects.filter(entity=customer, direction="inbound").first()
+    urls = [f"/admin/catalog/entity/{customer.pk}/change/", f"/admin/mappings/mapping/{mapping.pk}/change/"]
+    before = [_count(client, url) for url in urls]
+    for n in range(8):
+        EntityField.objects.create(entity=customer, name=f"extra_{n}")
+        MappingRule.objects.create(mapping=mapping, source=f"x{n}", target=f"extra_{n}", position=90 + n)
+    assert [_count(client, url) for url in urls] == before
+
+
 def _count(client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
