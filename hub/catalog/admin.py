@@ -50,7 +50,7 @@ class EntityFieldInline(admin.TabularInline):
         if db_field.name == "reference_entity" and field is not None:
             cache: dict[str, list[Any]] = request.__dict__.setdefault("_hub_choices", {})
             if "reference_entity" not in cache:
-                cache["reference_entity"] = list(field.choices)
+                cache["reference_entity"] = list(field.choices)  # type: ignore[arg-type]
             field.choices = cache["reference_entity"]
         return field
 
