@@ -14,7 +14,13 @@ from hub.admin_actions import confirmation_page, confirmed
 from hub.mappings.forms import MappingRuleForm, MappingRuleFormSet, PublishForm
 from hub.mappings.models import Mapping, MappingRule, MappingVersion
 from hub.mappings.preview import preview_context
-from hub.mappings.services import MappingError, mapping_publish, mapping_restore
+from hub.mappings.services import (
+    MappingError,
+    mapping_has_unpublished_changes,
+    mapping_latest_version,
+    mapping_publish,
+    mapping_restore,
+)
 from hub.mappings.transforms import TRANSFORMS
 
 
@@ -83,6 +89,21 @@ class MappingAdmin(admin.ModelAdmin):
     inlines = [MappingRuleInline, MappingVersionInline]
     actions = [publish]
     change_form_template = "admin/mappings/mapping/change_form.html"
+    readonly_fields = ["publication"]
+    fields = ["system", "entity", "direction", "resource", "description", "publication"]
+
+    @admin.display(description="publication")
+    def publication(self, obj: Mapping) -> str:
+        if not obj.pk:
+            return "Not published yet: save the rules, then publish them from the list of mappings."
+        latest = mapping_latest_version(obj)
+        if latest is None:
+            return "Not published yet: runs cannot use this mapping until it is published."
+        if mapping_has_unpublished_changes(obj):
+            return (
+                f"The rules below differ from version {latest.number}, which runs use: publish to apply them."
+            )
+        return f"The rules below are version {latest.number}, which runs use."
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Mapping]:
         return (
