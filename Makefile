@@ -7,18 +7,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help run test bench lint typecheck pytest deps dev-deps redis-deps browser-deps demo clean
+.PHONY: help run test lint typecheck deps dev-deps python-deps redis-deps browser-deps clean
 
 help:
 	@echo "make run    install what is missing, migrate, load the demo, start everything on 127.0.0.1:8000"
 	@echo "make test   install what is missing, start Redis, run ruff, mypy and every test"
 
-$(VENV)/.base: requirements/base.txt
+# Debian splits venv and pip out of python3.11; install them when they are missing.
+python-deps:
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq python3.11-venv; }
+
+$(VENV)/.base: requirements/base.txt | python-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/base.txt
 	@touch $@
 
-$(VENV)/.dev: requirements/dev.txt requirements/base.txt
+$(VENV)/.dev: requirements/dev.txt requirements/base.txt | python-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@touch $(VENV)/.base $@

@@ -39,6 +39,11 @@ def demo_password_file() -> Path:
     return Path(settings.VAR_DIR) / "demo" / "admin_password"
 
 
+def demo_wanted() -> bool:
+    """Only an empty hub gets the demo: once configured, people's own changes are never overwritten."""
+    return not System.objects.exists()
+
+
 @transaction.atomic
 def demo_load() -> ImportReport:
     """Import the demo configuration and set the secrets that are not set yet. Running it twice is a no-op."""

@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -66,9 +67,13 @@ def env_url(
 ) -> str:
     value = env_str(name, default, environ=environ)
     scheme, sep, rest = value.partition("://")
+    expected = " or ".join(f"{s}://..." for s in schemes)
     if not sep or scheme not in schemes or not rest:
-        expected = " or ".join(f"{s}://..." for s in schemes)
         raise ImproperlyConfigured(f"{name} is not a valid URL: expected {expected}.")
+    try:
+        urlsplit(value).port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has a port that is not a number between 0 and 65535.") from None
     return value
 
 

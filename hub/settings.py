@@ -127,7 +127,12 @@ DATABASE_URL = env_url(
     f"sqlite:///{VAR_DIR / 'hub.sqlite3'}",
     schemes=("sqlite", "postgres", "postgresql", "pgsql"),
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+except (ValueError, dj_database_url.ParseError) as error:  # the message may quote the password: not shown
+    raise ImproperlyConfigured(
+        f"DATABASE_URL cannot be read ({type(error).__name__}): check its form."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for the lock rather than fail at once when the web server and a worker write together;
     # IMMEDIATE makes a write transaction take the lock at its start, so it cannot deadlock on upgrade.

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from connectors.base import ConnectorConfig, ConnectorError, Param
+from connectors.base import ConfigurationError, ConnectorConfig, ConnectorError, Param
 
 from .auth import Auth, build_auth
 from .errors import network_error, response_error
@@ -79,3 +79,10 @@ class HttpClient:
             )
         except requests.RequestException as exc:
             raise network_error(exc, url, self.options.timeout) from None
+        except UnicodeError:
+            # A header value outside Latin-1 (often a pasted token with a stray character). The exception
+            # text would quote the value, so it is dropped here.
+            raise ConfigurationError(
+                "A setting or secret sent in a header holds characters HTTP headers cannot carry "
+                "(only Latin-1 is allowed): check the token, key or user name for a stray character."
+            ) from None

@@ -8,7 +8,6 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from hub.catalog.models import Entity, EntityField, SourceOfTruth
-from hub.catalog.schema import validate_format_rule
 from hub.catalog.selectors import source_of_truth_matrix
 
 
@@ -25,19 +24,36 @@ class EntityFieldForm(forms.ModelForm):
             "format_rule": forms.TextInput(attrs={"size": 14}),
         }
 
-    def clean_format_rule(self) -> str:
-        rule: str = self.cleaned_data.get("format_rule", "")
-        if rule:
-            try:
-                validate_format_rule(rule)
-            except ValueError as error:
-                raise forms.ValidationError(str(error)) from None
-        return rule
+
+class EntityFieldFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        """Renaming a field to the name another field still has would collide halfway through saving."""
+        super().clean()
+        current = (
+            dict(EntityField.objects.filter(entity=self.instance).values_list("name", "pk"))
+            if self.instance.pk
+            else {}
+        )
+        leaving = {f.instance.pk for f in self.forms if f.cleaned_data.get("DELETE")}
+        for form in self.forms:
+            name = form.cleaned_data.get("name")
+            holder = current.get(name)
+            if (
+                "name" in form.changed_data
+                and holder not in (None, form.instance.pk)
+                and holder not in leaving
+            ):
+                form.add_error(
+                    "name",
+                    f"'{name}' is still the name of another field. To swap two names, first give one of them "
+                    "a temporary name and save.",
+                )
 
 
 class EntityFieldInline(admin.TabularInline):
     model = EntityField
     form = EntityFieldForm
+    formset = EntityFieldFormSet
     fk_name = "entity"
     extra = 0
 

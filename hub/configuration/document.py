@@ -44,6 +44,7 @@ MAPPING_KEYS = {
     "entity": Key(TEXT, required=True),
     "direction": Key(TEXT, required=True),
     "resource": Key(TEXT, default=""),
+    "id_path": Key(TEXT, default=""),
     "description": Key(TEXT, default=""),
     "rules": Key(OBJECTS, default=[]),
     "versions": Key(OBJECTS, default=[]),
@@ -147,6 +148,7 @@ class MappingDoc:
     entity: str
     direction: str
     resource: str
+    id_path: str
     description: str
     rules: list[RuleDoc]
     versions: list[VersionDoc]

@@ -108,13 +108,14 @@ def _mapping(mapping: Mapping) -> dict[str, Any]:
         "entity": mapping.entity.name,
         "direction": mapping.direction,
         "resource": mapping.resource,
+        "id_path": mapping.id_path,
         "description": mapping.description,
         "rules": _rules(rules_to_data(draft_rules(mapping))),
         "versions": [
             _compact({"number": v.number, "note": v.note, "rules": _rules(v.rules)}, "note") for v in versions
         ],
     }
-    return _compact(data, "resource", "description", "rules", "versions")
+    return _compact(data, "resource", "id_path", "description", "rules", "versions")
 
 
 def _rules(rules: list[dict[str, Any]]) -> list[Inline]:

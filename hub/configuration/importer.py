@@ -12,12 +12,14 @@ from hub.configuration.steps.catalog import entities_apply
 from hub.configuration.steps.context import Context
 from hub.configuration.steps.flows import flows_apply
 from hub.configuration.steps.mappings import mappings_apply
+from hub.configuration.steps.removals import fields_remove
 from hub.configuration.steps.sources import sources_apply
 from hub.configuration.steps.systems import systems_apply
 
 __all__ = ["ConfigImportError", "ImportReport", "config_import"]
 
-STEPS = (systems_apply, entities_apply, mappings_apply, sources_apply, flows_apply)
+# Fields are removed last: whether anything still uses one is known only once the rest is applied.
+STEPS = (systems_apply, entities_apply, mappings_apply, sources_apply, flows_apply, fields_remove)
 
 
 class _DryRun(Exception):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -11,7 +11,7 @@ from hub.admin_actions import confirmation_page, confirmed
 from hub.catalog.models import EntityField
 from hub.flows.models import Flow, FlowState, Trigger
 from hub.flows.schedule import cron_describe
-from hub.flows.services import flow_errors
+from hub.flows.services import FlowError, flow_errors, flow_state_set
 
 
 class FlowForm(forms.ModelForm):
@@ -55,14 +55,17 @@ def _set_state(state: str, verb: str) -> Any:
                 explanation=f"These flows will be set to '{FlowState(state).label}'.",
                 confirm_label=f"Yes, {verb}",
             )  # fmt: skip
-        for flow in queryset:
-            flow.state = state
-            flow.save(update_fields=["state", "updated_at"])
-        modeladmin.message_user(request, f"{queryset.count()} flow(s): {FlowState(state).label}.")
+        for flow in queryset.select_related("source", "entity"):
+            try:
+                flow_state_set(flow=flow, state=state)
+            except FlowError as error:
+                modeladmin.message_user(request, str(error), messages.ERROR)
+            else:
+                modeladmin.message_user(request, f"{flow.name}: {FlowState(state).label}.")
         return None
 
     action.__name__ = f"flows_{verb}"
-    return admin.action(description=f"{verb.capitalize()} the selected flows")(action)
+    return admin.action(description=f"{verb.capitalize()} the selected flows", permissions=["change"])(action)
 
 
 @admin.register(Flow)

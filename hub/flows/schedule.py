@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cron_descriptor import get_description
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 
 class ScheduleError(ValueError):
@@ -24,6 +24,12 @@ def cron_check(expression: str) -> None:
             f"'{expression}' is not a valid cron expression: check each of the five parts "
             "(minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-6)."
         )
+    try:
+        croniter(expression, datetime(2026, 1, 1)).get_next(datetime)
+    except CroniterBadDateError:
+        raise ScheduleError(
+            f"'{expression}' never happens (e.g. the 31st of February): it would never run."
+        ) from None
 
 
 def cron_describe(expression: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hub.catalog.models import Entity, EntityField
-from hub.flows.models import Trigger
+from hub.flows.models import Flow, FlowState, Trigger
 from hub.flows.schedule import ScheduleError, cron_check
 from hub.mappings.models import Direction, Mapping
 from hub.systems.models import System
@@ -53,3 +53,37 @@ def flow_errors(
     if strangers:
         errors["fields"] = f"Not fields of {entity.name}: {', '.join(strangers)}."
     return errors
+
+
+class FlowError(Exception):
+    pass
+
+
+def flow_wiring_errors(flow: Flow) -> dict[str, str]:
+    return flow_errors(
+        source=flow.source,
+        entity=flow.entity,
+        targets=flow.targets.all(),
+        fields=flow.fields.all(),
+        trigger=flow.trigger,
+        interval_minutes=flow.interval_minutes,
+        cron=flow.cron,
+    )
+
+
+def flow_state_set(*, flow: Flow, state: str) -> None:
+    """Activate, pause or return a flow to draft; a flow is only activated when its wiring holds."""
+    if state == FlowState.ACTIVE:
+        errors = flow_wiring_errors(flow)
+        if errors:
+            raise FlowError(f"{flow.name} cannot be activated: {' '.join(errors.values())}")
+    flow.state = state
+    flow.save(update_fields=["state", "updated_at"])
+
+
+def flows_using_mapping(mapping: Mapping) -> list[Flow]:
+    """Flows that need this mapping: as their source (inbound) or as one of their targets (outbound)."""
+    flows = Flow.objects.filter(entity_id=mapping.entity_id)
+    if mapping.direction == Direction.INBOUND:
+        return list(flows.filter(source_id=mapping.system_id))
+    return list(flows.filter(targets=mapping.system_id).distinct())

@@ -11,6 +11,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from hub.admin_actions import confirmation_page, confirmed
+from hub.flows.services import flows_using_mapping
 from hub.mappings.forms import MappingRuleForm, MappingRuleFormSet, PublishForm
 from hub.mappings.models import Mapping, MappingRule, MappingVersion
 from hub.mappings.preview import preview_context
@@ -20,6 +21,7 @@ from hub.mappings.services import (
     mapping_latest_version,
     mapping_publish,
     mapping_restore,
+    mapping_rules_save,
 )
 from hub.mappings.transforms import TRANSFORMS
 
@@ -132,6 +134,22 @@ class MappingAdmin(admin.ModelAdmin):
     ) -> Any:
         context["transforms"] = sorted(TRANSFORMS.values(), key=lambda t: t.name)
         return super().render_change_form(request, context, *args, **kwargs)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not MappingRule:
+            return super().save_formset(request, form, formset, change)
+        rules = formset.save(commit=False)
+        retargeted = {f.instance.pk for f in formset.forms if f.instance.pk and "target" in f.changed_data}
+        mapping_rules_save(save=rules, retargeted=retargeted, delete=formset.deleted_objects)
+        return None
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A mapping that a flow needs cannot be deleted: the page lists those flows instead."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for mapping in objs:
+            for flow in flows_using_mapping(mapping):
+                protected.append(f"Flow: {flow.name} (needs {mapping})")
+        return deleted, counts, perms_needed, protected
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.preview_view)

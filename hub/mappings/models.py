@@ -18,9 +18,30 @@ class Mapping(models.Model):
     which is what runs use.
     """
 
-    system = models.ForeignKey("systems.System", on_delete=models.PROTECT, related_name="mappings")
-    entity = models.ForeignKey("catalog.Entity", on_delete=models.PROTECT, related_name="mappings")
-    direction = models.CharField(max_length=10, choices=Direction.choices)
+    system = models.ForeignKey(
+        "systems.System",
+        on_delete=models.PROTECT,
+        related_name="mappings",
+        help_text="The system whose records this mapping reads or writes.",
+    )
+    entity = models.ForeignKey(
+        "catalog.Entity",
+        on_delete=models.PROTECT,
+        related_name="mappings",
+        help_text="The kind of record in the hub's own model that the system's records correspond to.",
+    )
+    direction = models.CharField(
+        max_length=10,
+        choices=Direction.choices,
+        help_text="Into the hub when the system is a source of flows; out to the system when it is a target.",
+    )
+    id_path = models.CharField(
+        "id path",
+        max_length=300,
+        blank=True,
+        help_text="Inbound: where the record's own id is in the system's records, e.g. id or order_no. Leave "
+        "empty to use the system's id setting.",
+    )
     resource = models.CharField(
         max_length=300,
         blank=True,

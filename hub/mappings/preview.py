@@ -24,7 +24,7 @@ def fetch_sample(*, mapping: Mapping, request: HttpRequest) -> tuple[dict[str, A
             system=mapping.system, reason=f"mapping preview by {who}", actor=request.user
         )
         try:
-            page = next(iter(connector.fetch(since=None)), None)
+            page = next(iter(connector.fetch(since=None, resource=mapping.resource or None)), None)
         finally:
             connector.close()
     except (ConnectorError, VaultError, NotImplementedError) as error:
@@ -37,7 +37,8 @@ def fetch_sample(*, mapping: Mapping, request: HttpRequest) -> tuple[dict[str, A
 def preview_context(*, request: HttpRequest, mapping: Mapping) -> dict[str, Any]:
     versions = [(str(v.number), f"Version {v.number}") for v in mapping.versions.all()]
     data = request.POST.copy() if request.method == "POST" else None
-    can_fetch = mapping.direction == Direction.INBOUND
+    # Fetching decrypts the system's secrets: only for people who may change the mapping.
+    can_fetch = mapping.direction == Direction.INBOUND and request.user.has_perm("mappings.change_mapping")
     fetch_error = ""
     if data is not None and "_fetch" in data and can_fetch:
         sample, fetch_error = fetch_sample(mapping=mapping, request=request)

@@ -15,7 +15,14 @@ from hub.audit.services import Actor, actor_user
 from hub.catalog.schema import EntitySchema, clean_record
 from hub.mappings.models import Direction, Mapping, MappingRule, MappingVersion
 from hub.mappings.paths import MISSING, get_path, validate_path
-from hub.mappings.transforms import RuleSpec, TransformSyntaxError, apply_rules, parse_chain
+from hub.mappings.transforms import (
+    MappingSyntaxError,
+    RuleSpec,
+    TransformSyntaxError,
+    apply_rules,
+    compile_rules,
+    parse_chain,
+)
 
 
 class MappingError(Exception):
@@ -56,7 +63,18 @@ def rules_errors(
         seen.setdefault(rule.target, index)
         if errors:
             found[index] = errors
+    _overlapping_targets(rules, found)
     return found
+
+
+def _overlapping_targets(rules: Sequence[RuleSpec], found: dict[int, dict[str, str]]) -> None:
+    """The compiler's own check: no two rules write the same place or one inside the other."""
+    try:
+        compile_rules([r for i, r in enumerate(rules) if i not in found])
+    except MappingSyntaxError as error:
+        for index, rule in enumerate(rules):
+            if rule.target in error.errors and index not in found:
+                found[index] = {"target": " ".join(error.errors[rule.target]).removeprefix("target: ")}
 
 
 def draft_rules(mapping: Mapping) -> list[RuleSpec]:
@@ -88,6 +106,11 @@ def mapping_has_unpublished_changes(mapping: Mapping) -> bool:
 
 def mapping_publish(*, mapping: Mapping, note: str, actor: Actor) -> MappingVersion:
     """Freeze the draft rules as the next version. Two people publishing at once get two numbers."""
+    if not mapping_has_unpublished_changes(mapping):
+        latest = mapping_latest_version(mapping)
+        raise MappingError(
+            f"Nothing to publish: the rules are version {latest.number if latest else '?'} already."
+        )
     rules = draft_rules(mapping)
     field_names = set(mapping.entity.fields.values_list("name", flat=True))
     errors = rules_errors(
@@ -114,13 +137,29 @@ def mapping_publish(*, mapping: Mapping, note: str, actor: Actor) -> MappingVers
 
 
 @transaction.atomic
+def mapping_rules_save(
+    *, save: Sequence[MappingRule], retargeted: set[int], delete: Sequence[MappingRule]
+) -> None:
+    """Save edited draft rules. A rule whose target changed is replaced (removed, then added), so that two
+    rules may swap targets without tripping the one-rule-per-target constraint halfway."""
+    for rule in delete:
+        rule.delete()
+    moved = [rule for rule in save if rule.pk in retargeted]
+    for rule in moved:
+        MappingRule.objects.get(pk=rule.pk).delete()
+        rule.pk = None
+    for rule in sorted(save, key=lambda r: r.pk is None):
+        rule.save()
+
+
+@transaction.atomic
 def mapping_restore(*, version: MappingVersion) -> None:
     """Replace the draft rules with the rules of an earlier version (publish to make them current)."""
     mapping = version.mapping
-    mapping.rules.all().delete()
-    MappingRule.objects.bulk_create(
-        MappingRule(mapping=mapping, position=i, **rule) for i, rule in enumerate(version.rules)
-    )
+    for rule in mapping.rules.all():
+        rule.delete()  # one by one, so that the audit trail records each rule that goes
+    for position, data in enumerate(version.rules):
+        MappingRule.objects.create(mapping=mapping, position=position, **data)
     mapping.save(update_fields=["updated_at"])
 
 

@@ -21,7 +21,7 @@ def _describe(result_ok: bool, message: str, elapsed_ms: float) -> str:
     return f"{verdict} ({elapsed_ms:.0f} ms): {message}"
 
 
-@admin.action(description="Test the connection of the selected systems")
+@admin.action(description="Test the connection of the selected systems", permissions=["change"])
 def test_connection(modeladmin: SystemAdmin, request: HttpRequest, queryset: QuerySet[System]) -> None:
     for system in queryset:
         result = system_probe(system=system, actor=request.user)
@@ -31,7 +31,9 @@ def test_connection(modeladmin: SystemAdmin, request: HttpRequest, queryset: Que
         )
 
 
-@admin.action(description="Test the connection of the selected systems in the background")
+@admin.action(
+    description="Test the connection of the selected systems in the background", permissions=["change"]
+)
 def test_connection_later(modeladmin: SystemAdmin, request: HttpRequest, queryset: QuerySet[System]) -> None:
     ids = list(queryset.values_list("pk", flat=True))
     enqueue_probes(ids)
@@ -135,7 +137,8 @@ class SystemAdmin(admin.ModelAdmin):
 
     def test_connection_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         system = get_object_or_404(System, pk=object_id)
-        if request.method != "POST" or not self.has_view_permission(request, system):
+        # A connection test decrypts the system's secrets: only people who may change the system may.
+        if request.method != "POST" or not self.has_change_permission(request, system):
             return HttpResponseRedirect(reverse("admin:systems_system_change", args=[object_id]))
         test_connection(self, request, System.objects.filter(pk=system.pk))
         return HttpResponseRedirect(reverse("admin:systems_system_change", args=[object_id]))

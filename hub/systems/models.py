@@ -45,7 +45,12 @@ class System(models.Model):
         default=Environment.PRODUCTION,
         help_text="Which copy of the system this is, so a test copy is never mistaken for the real one.",
     )
-    status = models.CharField(max_length=20, choices=SystemStatus.choices, default=SystemStatus.ACTIVE)
+    status = models.CharField(
+        max_length=20,
+        choices=SystemStatus.choices,
+        default=SystemStatus.ACTIVE,
+        help_text="Whether flows may use this system now.",
+    )
     params = models.JSONField(
         "connection settings",
         default=dict,

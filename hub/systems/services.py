@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -15,6 +16,8 @@ from hub.audit.services import Actor, actor_user, audit_access
 from hub.systems import vault
 from hub.systems.models import Secret, System
 from hub.systems.params import ParamError, clean_params
+
+log = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -91,6 +94,11 @@ def system_probe(*, system: System, actor: Actor) -> ProbeResult:
     except (ConnectorError, vault.VaultError) as error:
         elapsed = (time.monotonic() - started) * 1000
         result = ProbeResult(reachable=False, authenticated=False, elapsed_ms=elapsed, message=str(error))
+    except Exception as error:
+        log.exception("connection test of system %s failed unexpectedly", system.pk, exc_info=False)
+        elapsed = (time.monotonic() - started) * 1000
+        message = f"The connection test failed unexpectedly ({type(error).__name__}); see the server log."
+        result = ProbeResult(reachable=False, authenticated=False, elapsed_ms=elapsed, message=message)
     system.last_probe_at = timezone.now()
     system.last_probe_ok = result.ok
     system.last_probe_message = result.message[:500]
@@ -103,8 +111,7 @@ def keys_rotate() -> int:
     count = 0
     for secret in Secret.objects.only("pk", "ciphertext").iterator():
         with transaction.atomic():
-            Secret.objects.filter(pk=secret.pk, ciphertext=secret.ciphertext).update(
+            count += Secret.objects.filter(pk=secret.pk, ciphertext=secret.ciphertext).update(
                 ciphertext=vault.reencrypt(secret.ciphertext)
             )
-        count += 1
     return count

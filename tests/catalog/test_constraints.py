@@ -79,3 +79,12 @@ def test_the_admin_form_explains_a_duplicate_source_of_truth(customer, crm, erp,
     assert response.status_code == 200
     assert "This entity already has a source of truth." in response.content.decode()
     assert SourceOfTruth.objects.count() == 1
+
+
+def test_a_broken_format_rule_is_refused_by_the_model_whatever_the_path(customer):
+    from django.core.exceptions import ValidationError
+
+    field = EntityField(entity=customer, name="code", format_rule="[A-")
+    with pytest.raises(ValidationError) as error:
+        field.full_clean()
+    assert "format_rule" in error.value.message_dict

@@ -33,6 +33,21 @@ def test_the_demo_has_what_every_admin_page_needs(demo):
     assert counts["SourceOfTruth"] == 8
 
 
+def test_make_run_never_reloads_the_demo_over_a_configured_hub(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from hub.systems.models import System
+
+    call_command("load_demo", stdout=StringIO())
+    System.objects.filter(name="CRM").update(description="Changed by an admin")
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "was not loaded again" in out.getvalue()
+    assert System.objects.get(name="CRM").description == "Changed by an admin"
+
+
 def test_loading_the_demo_twice_changes_nothing(db):
     demo_load()  # without the test fixture, which points the systems at this run's servers
     before, audit_before = snapshot(), LogEntry.objects.count()

@@ -74,3 +74,34 @@ def test_a_badly_wired_flow_is_refused_with_a_clear_message(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Flow.objects.exists()
+
+
+def test_a_cron_that_never_happens_is_refused(client, business_admin, wiring):
+    client.force_login(business_admin)
+    response = post(client, wiring, cron="0 0 31 2 *")
+    assert "never happens" in response.content.decode()
+    assert not Flow.objects.exists()
+
+
+def test_activating_a_flow_whose_target_lost_its_mapping_is_refused(client, business_admin, wiring):
+    client.force_login(business_admin)
+    assert post(client, wiring).status_code == 302
+    flow = Flow.objects.get()
+    Mapping.objects.filter(system=wiring["erp"], direction=Direction.OUTBOUND).delete()
+    response = client.post(
+        "/admin/flows/flow/",
+        {"action": "flows_activate", "_selected_action": [flow.pk], "confirmed": "yes"},
+        follow=True,
+    )
+    assert "cannot be activated" in response.content.decode()
+    flow.refresh_from_db()
+    assert flow.state == "draft"
+
+
+def test_a_mapping_a_flow_needs_cannot_be_deleted(client, business_admin, wiring):
+    client.force_login(business_admin)
+    assert post(client, wiring).status_code == 302
+    outbound = Mapping.objects.get(system=wiring["erp"], direction=Direction.OUTBOUND)
+    response = client.post(f"/admin/mappings/mapping/{outbound.pk}/delete/", {"post": "yes"})
+    assert "Customers to ERP" in response.content.decode()
+    assert Mapping.objects.filter(pk=outbound.pk).exists()

@@ -68,3 +68,11 @@ def test_fetching_from_an_unreachable_system_says_so(client, business_admin, dem
     system.save(update_fields=["params"])
     response = preview(client, mapping, _fetch="1", sample="", version="")
     assert "Could not fetch a sample from CRM" in response.context["fetch_error"]
+
+
+def test_a_fetched_sample_comes_from_the_mappings_own_resource(client, business_admin, demo):
+    client.force_login(business_admin)
+    orders = Mapping.objects.get(system__name="ERP", entity__name="Order", direction="inbound")
+    response = preview(client, orders, _fetch="1", sample="", version="")
+    sample = json.loads(response.context["form"].data["sample"])
+    assert sample["order_no"].startswith("SO-")

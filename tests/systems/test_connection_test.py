@@ -46,6 +46,30 @@ def test_a_wrong_secret_is_reported_as_refused_credentials(client, business_admi
     assert "wrong-token-123" not in message
 
 
+def test_a_token_with_a_character_http_cannot_carry_is_explained_not_a_crash(client, business_admin, demo):
+    client.force_login(business_admin)
+    crm = System.objects.get(name="CRM")
+    system_save(system=crm, params=crm.params, secrets={"bearer_token": "tökén€-pasted"}, actor=business_admin)
+    message = click_test_connection(client, crm)
+    assert "Connection failed" in message
+    assert "Latin-1" in message
+    assert "tökén€" not in message
+
+
+def test_someone_who_may_only_view_cannot_decrypt_by_testing(client, demo):
+    from django.contrib.auth.models import Permission, User
+
+    viewer = User.objects.create_user("vera", password="view-only-pass-1", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_system"))
+    client.force_login(viewer)
+    crm = System.objects.get(name="CRM")
+    client.post(f"/admin/systems/system/{crm.pk}/test-connection/")
+    crm.refresh_from_db()
+    assert crm.last_probe_at is None
+    listing = client.get("/admin/systems/system/").content.decode()
+    assert "test_connection" not in listing
+
+
 def test_an_unreachable_system_says_so(client, business_admin, demo):
     client.force_login(business_admin)
     erp = System.objects.get(name="ERP")

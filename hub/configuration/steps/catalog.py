@@ -1,4 +1,8 @@
-"""Entities and their fields: upserted by name; a field missing from the file is removed."""
+"""Entities and their fields: upserted by name; a field missing from the file is removed at the end.
+
+The removal waits for ``removals.fields_remove``, which runs once the mappings, sources of truth and flows
+of the file are applied and refuses it while something the import keeps still uses the field.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from django.core.exceptions import ValidationError
 from hub.catalog.models import Entity, EntityField
 from hub.configuration.document import EntityDoc, FieldDoc
 from hub.configuration.report import Action
-from hub.configuration.steps.context import Context, assign, checked_save, named
+from hub.configuration.steps.context import Context, Removal, assign, checked_save, named
 
 FIELD_NAMES = {
     "enum_values": "allowed_values",
@@ -50,16 +54,7 @@ def _fields_apply(ctx: Context, doc: EntityDoc, entity: Entity | None) -> None:
         _field_apply(ctx, entity, field, field_doc, positions[field_doc.name])
     for name, field in existing.items():
         if name not in positions:
-            _field_remove(ctx, entity, field)
-
-
-def _field_remove(ctx: Context, entity: Entity, field: EntityField) -> None:
-    """Remove a field the file no longer lists; its own source of truth goes with it (and says so)."""
-    label = f"{entity.name}.{field.name}"
-    if field.sources_of_truth.exists():
-        ctx.report.add(Action.REMOVE, "source of truth", label)
-    field.delete()
-    ctx.report.add(Action.REMOVE, "field", label)
+            ctx.removals.append(Removal(path=f"{doc.path}.fields", field=field))
 
 
 def _positions(doc: EntityDoc, existing: dict[str, EntityField]) -> dict[str, int]:

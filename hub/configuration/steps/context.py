@@ -11,11 +11,19 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
-from hub.catalog.models import Entity
+from hub.catalog.models import Entity, EntityField
 from hub.configuration.document import Document
 from hub.configuration.report import ImportReport
 from hub.configuration.source import Problems
 from hub.systems.models import System
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A stored field left out of ``path`` (an entity's ``fields``): removed last, if nothing uses it."""
+
+    path: str
+    field: EntityField
 
 
 @dataclass
@@ -26,6 +34,7 @@ class Context:
     actor: AbstractBaseUser | None
     systems: dict[str, System] = field(default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
+    removals: list[Removal] = field(default_factory=list)
 
     def broken(self, *key: str) -> bool:
         return key in self.document.broken
@@ -60,6 +69,11 @@ class Context:
                 broken = {key[2] for key in self.document.broken if key[:2] == ("field", entity.name)}
                 return {f.name for f in doc.fields} | broken
         return set(entity.fields.values_list("name", flat=True))
+
+    def kept_fields(self, entity: Entity) -> dict[str, EntityField]:
+        """The entity's stored fields by name, less those the file removes (they stay until the end)."""
+        leaving = {removal.field.pk for removal in self.removals}
+        return {f.name: f for f in entity.fields.order_by("position", "pk") if f.pk not in leaving}
 
     def invalid(self, path: str, error: ValidationError, names: Mapping[str, str]) -> None:
         """Report a model's validation errors at the keys of the file they concern."""

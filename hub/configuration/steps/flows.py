@@ -59,7 +59,7 @@ def _values(doc: FlowDoc, entity: Entity, source: System) -> dict[str, Any]:
 
 
 def _fields(ctx: Context, doc: FlowDoc, entity: Entity) -> list[EntityField] | None:
-    known = {field.name: field for field in entity.fields.all()}
+    known = ctx.kept_fields(entity)
     missing = False
     for index, name in enumerate(doc.fields):
         if name not in known:

@@ -22,7 +22,7 @@ def mappings_apply(ctx: Context) -> None:
     listed = {(doc.system, doc.entity, doc.direction) for doc in ctx.document.mappings}
     for mapping in Mapping.objects.select_related("system", "entity"):
         if (mapping.system.name, mapping.entity.name, mapping.direction) not in listed:
-            ctx.report.add(Action.LEFT_ALONE, "mapping", _label(mapping))
+            ctx.report.add(Action.LEFT_ALONE, "mapping", mapping_label(mapping))
 
 
 def _mapping_apply(ctx: Context, doc: MappingDoc) -> None:
@@ -34,7 +34,9 @@ def _mapping_apply(ctx: Context, doc: MappingDoc) -> None:
     found = Mapping.objects.filter(system=system, entity=entity, direction=doc.direction).first()
     mapping = found or Mapping(system=system, entity=entity, direction=doc.direction)
     created = mapping._state.adding
-    changed = assign(mapping, {"resource": doc.resource, "description": doc.description})
+    changed = assign(
+        mapping, {"resource": doc.resource, "id_path": doc.id_path, "description": doc.description}
+    )
     if not checked_save(ctx, mapping, changed=changed, path=doc.path, names={}):
         ctx.mark_broken("mapping", doc.system, doc.entity, doc.direction)
         return
@@ -128,5 +130,5 @@ def _user(ctx: Context) -> Any:
     return ctx.actor if ctx.actor is not None and ctx.actor.is_authenticated else None
 
 
-def _label(mapping: Mapping) -> str:
+def mapping_label(mapping: Mapping) -> str:
     return f"{mapping.system.name} → {mapping.entity.name} ({mapping.direction})"

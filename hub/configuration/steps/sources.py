@@ -28,7 +28,7 @@ def _source_apply(ctx: Context, doc: SourceDoc) -> None:
         return
     field: EntityField | None = None
     if doc.field is not None:
-        field = entity.fields.filter(name=doc.field).first()
+        field = ctx.kept_fields(entity).get(doc.field)
         if field is None:
             if not ctx.broken("field", entity.name, doc.field):
                 ctx.problems.add(f"{doc.path}.field", f"'{doc.field}' is not a field of {entity.name}")

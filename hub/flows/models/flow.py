@@ -31,7 +31,12 @@ class Flow(models.Model):
         related_name="flows_out",
         help_text="Where the records come from. It needs an inbound mapping for the entity.",
     )
-    entity = models.ForeignKey("catalog.Entity", on_delete=models.PROTECT, related_name="flows")
+    entity = models.ForeignKey(
+        "catalog.Entity",
+        on_delete=models.PROTECT,
+        related_name="flows",
+        help_text="The kind of record this flow moves, e.g. Customer.",
+    )
     targets = models.ManyToManyField(
         "systems.System",
         related_name="flows_in",
@@ -52,7 +57,9 @@ class Flow(models.Model):
         "freshness target (minutes)",
         help_text="How old the data in the targets may get before someone should be alerted.",
     )
-    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    trigger = models.CharField(
+        max_length=20, choices=Trigger.choices, default=Trigger.MANUAL, help_text="What starts a run."
+    )
     interval_minutes = models.PositiveIntegerField(
         null=True, blank=True, help_text="For 'every few minutes': how many minutes between runs."
     )
@@ -62,8 +69,39 @@ class Flow(models.Model):
         blank=True,
         help_text="For 'on a schedule': 5 parts, minute hour day month weekday, e.g. '*/15 8-18 * * 1-5'.",
     )
-    state = models.CharField(max_length=10, choices=FlowState.choices, default=FlowState.DRAFT)
-    description = models.TextField(blank=True)
+    state = models.CharField(
+        max_length=10,
+        choices=FlowState.choices,
+        default=FlowState.DRAFT,
+        help_text="Only active flows run on their trigger; use the Activate and Pause actions in the list.",
+    )
+    cursor_field = models.CharField(
+        "changed-at field",
+        max_length=100,
+        blank=True,
+        help_text="The entity field that says when a record last changed (e.g. updated_at). Runs then ask "
+        "the "
+        "source only for what changed since the last run. Leave empty to read everything every time.",
+    )
+    cursor = models.CharField(
+        max_length=100, blank=True, editable=False, help_text="Where the next run starts reading."
+    )
+    max_attempts = models.PositiveIntegerField(
+        "delivery attempts",
+        default=5,
+        help_text="How many times a delivery is tried before it becomes a dead letter for a person.",
+    )
+    retry_base_seconds = models.PositiveIntegerField(
+        "first retry after (seconds)",
+        default=5,
+        help_text="The wait before the first retry; each later retry waits twice as long (with some jitter).",
+    )
+    retry_window_seconds = models.PositiveIntegerField(
+        "run waits for retries (seconds)",
+        default=120,
+        help_text="How long a run keeps retrying its deliveries before leaving the rest to the outbox.",
+    )
+    description = models.TextField(blank=True, help_text="Anything a colleague should know about this flow.")
     next_run_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -85,6 +123,11 @@ class Flow(models.Model):
                 condition=Q(freshness_minutes__gte=1),
                 name="flow_freshness_positive",
                 violation_error_message="The freshness target must be at least one minute.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_attempts__gte=1),
+                name="flow_at_least_one_attempt",
+                violation_error_message="A delivery needs at least one attempt.",
             ),
             models.CheckConstraint(
                 condition=~Q(business_outcome=""),

@@ -1,0 +1,19 @@
+from hub.flows.models.delivery import DeadLetter, Delivery, DeliveryAttempt, DeliveryState
+from hub.flows.models.flow import Flow, FlowState, Trigger
+from hub.flows.models.run import Outcome, Quarantined, QuarantineState, RecordOutcome, Run, RunState
+
+__all__ = [
+    "DeadLetter",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryState",
+    "Flow",
+    "FlowState",
+    "Outcome",
+    "QuarantineState",
+    "Quarantined",
+    "RecordOutcome",
+    "Run",
+    "RunState",
+    "Trigger",
+]
