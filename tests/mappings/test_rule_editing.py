@@ -70,7 +70,9 @@ def test_two_entity_fields_cannot_swap_names_in_one_save_and_are_told_how(client
 
 def test_rules_writing_one_place_twice_are_refused_before_publishing():
     rules = [RuleSpec("company", "address", []), RuleSpec("street", "address.street", [])]
-    errors = rules_errors(rules=rules, direction="outbound", field_names={"company", "street"}, entity="Customer")
+    errors = rules_errors(
+        rules=rules, direction="outbound", field_names={"company", "street"}, entity="Customer"
+    )
     assert "already written by another rule" in errors[1]["target"]
 
 

@@ -49,7 +49,9 @@ def test_a_wrong_secret_is_reported_as_refused_credentials(client, business_admi
 def test_a_token_with_a_character_http_cannot_carry_is_explained_not_a_crash(client, business_admin, demo):
     client.force_login(business_admin)
     crm = System.objects.get(name="CRM")
-    system_save(system=crm, params=crm.params, secrets={"bearer_token": "tökén€-pasted"}, actor=business_admin)
+    system_save(
+        system=crm, params=crm.params, secrets={"bearer_token": "tökén€-pasted"}, actor=business_admin
+    )
     message = click_test_connection(client, crm)
     assert "Connection failed" in message
     assert "Latin-1" in message

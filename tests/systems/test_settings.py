@@ -33,7 +33,10 @@ def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ({"HUB_ENCRYPTION_KEYS": "not-a-key"}, "HUB_ENCRYPTION_KEYS: key 1 is not a Fernet key"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY is too short"),
         ({"DB_CONN_MAX_AGE": "ten"}, "DB_CONN_MAX_AGE='ten' is not a whole number"),
-        ({"DATABASE_URL": "postgres://hub:pw@db:notaport/hub"}, "DATABASE_URL has a port that is not a number"),
+        (
+            {"DATABASE_URL": "postgres://hub:pw@db:notaport/hub"},
+            "DATABASE_URL has a port that is not a number",
+        ),
         ({"REDIS_URL": "redis://127.0.0.1:notaport/0"}, "REDIS_URL has a port that is not a number"),
         (
             {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "hub.example.com"},
