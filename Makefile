@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help run test lint typecheck deps dev-deps python-deps redis-deps browser-deps clean
+.PHONY: help run test lint typecheck deps dev-deps python-deps redis-deps browser-deps postgres-deps clean
 
 help:
 	@echo "make run    install what is missing, migrate, load the demo, start everything on 127.0.0.1:8000"
@@ -31,11 +31,15 @@ $(VENV)/.dev: requirements/dev.txt requirements/base.txt | python-deps
 redis-deps:
 	@command -v redis-server >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq redis-server; }
 
+# PostgreSQL server binaries: the SQL connector's tests run against a throwaway cluster as well as SQLite.
+postgres-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(APT_GET) update -qq && $(APT_GET) install -y -qq postgresql; }
+
 browser-deps:
 	@command -v chromium >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium; }
 
 deps: $(VENV)/.base redis-deps
-dev-deps: $(VENV)/.dev redis-deps browser-deps
+dev-deps: $(VENV)/.dev redis-deps browser-deps postgres-deps
 
 run: deps
 	@bin/run-local

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from connectors.base import Connector
+from connectors.csv_files import CsvFilesConnector
 from connectors.http_json import HttpJsonConnector
+from connectors.sql import SqlConnector
 
-_KINDS: dict[str, type[Connector]] = {cls.kind: cls for cls in (HttpJsonConnector,)}
+_KINDS: dict[str, type[Connector]] = {
+    cls.kind: cls for cls in (HttpJsonConnector, SqlConnector, CsvFilesConnector)
+}
 
 
 def connector_class(kind: str) -> type[Connector]:

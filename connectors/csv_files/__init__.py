@@ -1,0 +1,5 @@
+"""CSV files connector kind: see ``connector.CsvFilesConnector``."""
+
+from connectors.csv_files.connector import CsvFilesConnector
+
+__all__ = ["CsvFilesConnector"]
