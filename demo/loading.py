@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from demo.samples.secrets import load_or_create_secrets
 from hub.configuration.importer import ImportReport, config_import
 from hub.env import local_secret_file
+from hub.flows.models import Flow
 from hub.mappings.models import Mapping
 from hub.mappings.services import mapping_has_unpublished_changes, mapping_publish
 from hub.systems.models import Secret, System
@@ -20,6 +23,7 @@ from hub.systems.services import secret_set
 
 CONFIG_FILE = Path(__file__).resolve().parent / "config.yaml"
 DEMO_USERNAME = "admin"
+CRM_FLOW = "New customers from the CRM to ERP and billing"
 
 # (system name, secret parameter) -> key in the sample systems' secrets file.
 DEMO_SECRETS = {
@@ -59,6 +63,11 @@ def demo_load() -> ImportReport:
     report.warnings = [
         w for w in report.warnings if "set_secret" not in w and "published but not in" not in w
     ]
+    # The ERP's existing customers are linked first; the CRM flow starts a little later, so that it updates
+    # them in the ERP instead of creating them a second time.
+    Flow.objects.filter(name=CRM_FLOW, next_run_at__isnull=True).update(
+        next_run_at=timezone.now() + timedelta(seconds=90)
+    )
     for mapping in Mapping.objects.select_related("entity", "system"):
         if mapping_has_unpublished_changes(mapping):
             mapping_publish(mapping=mapping, note="Published by the demo loader.", actor=None)

@@ -9,6 +9,7 @@ its id (at the id path) is the record's external id.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -55,7 +56,7 @@ def _push_one(client: HttpClient, record: OutgoingRecord, path: str) -> PushOutc
     response = client.send_ok(
         options.push_method,
         client.url(path, record.external_id),
-        json=record.payload,
+        json=body_of(record, options.push_id_path),
         headers=_idempotency(client, record.idempotency_key),
     )
     external_id = _external_id(_json_or_none(response), options.push_id_path)
@@ -68,7 +69,7 @@ def push_batch(client: HttpClient, batch: Sequence[OutgoingRecord], path: str) -
         response = client.send_ok(
             options.push_method,
             client.url(path),
-            json=[record.payload for record in batch],
+            json=[body_of(record, options.push_id_path) for record in batch],
             headers=_idempotency(client, batch_key([record.idempotency_key for record in batch])),
         )
     except ConnectorError as error:
@@ -103,6 +104,25 @@ def _json_or_none(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def body_of(record: OutgoingRecord, id_path: str) -> dict[str, Any]:
+    """The payload, carrying the record's id in the target when the hub knows it and the payload lacks it,
+    so that the system updates its existing record instead of creating a second one."""
+    if not record.external_id or not id_path:
+        return record.payload
+    parts = [part for part in id_path.split(".") if part]
+    if not parts:
+        return record.payload
+    body = copy.deepcopy(record.payload)
+    node: Any = body
+    for part in parts[:-1]:
+        if not isinstance(node, dict):
+            return record.payload
+        node = node.setdefault(part, {})
+    if isinstance(node, dict):
+        node.setdefault(parts[-1], record.external_id)
+    return body
 
 
 def _external_id(body: Any, path: str) -> str | None:

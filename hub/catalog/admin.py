@@ -6,9 +6,13 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from hub.catalog.models import Entity, EntityField, SourceOfTruth
+from hub.admin_actions import confirmation_page, confirmed
+from hub.catalog.models import Conflict, CrossReference, Entity, EntityField, Record, SourceOfTruth
 from hub.catalog.selectors import source_of_truth_matrix
+from hub.catalog.services import conflict_resolve
 
 
 class EntityFieldForm(forms.ModelForm):
@@ -143,3 +147,133 @@ class SourceOfTruthAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         extra_context = {**(extra_context or {}), "matrix": source_of_truth_matrix()}
         return super().changelist_view(request, extra_context)
+
+
+class ConflictInline(admin.TabularInline):
+    model = Conflict
+    fields = ["field", "system", "kept_value", "offered_value", "state", "updated_at"]
+    readonly_fields = ["field", "system", "kept_value", "offered_value", "state", "updated_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conflict]:
+        return super().get_queryset(request).select_related("system")
+
+
+class CrossReferenceInline(admin.TabularInline):
+    model = CrossReference
+    fields = ["system", "external_id", "last_hash", "updated_at"]
+    readonly_fields = ["system", "external_id", "last_hash", "updated_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CrossReference]:
+        return super().get_queryset(request).select_related("system")
+
+
+@admin.register(Record)
+class RecordAdmin(admin.ModelAdmin):
+    """Canonical records, read-only: values with where each came from, the systems that hold it, conflicts."""
+
+    list_display = ["id", "entity", "natural_key", "summary", "updated_at"]
+    list_filter = ["entity"]
+    list_select_related = ["entity"]
+    search_fields = ["natural_key"]
+    fields = ["entity", "natural_key", "values_table", "created_at", "updated_at"]
+    readonly_fields = ["entity", "natural_key", "values_table", "created_at", "updated_at"]
+    inlines = [CrossReferenceInline, ConflictInline]
+
+    @admin.display(description="values")
+    def summary(self, obj: Record) -> str:
+        return ", ".join(str(v) for v in list(obj.data.values())[:4] if v not in (None, ""))[:120]
+
+    @admin.display(description="values and where they came from")
+    def values_table(self, obj: Record) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (name, "" if value is None else value, obj.provenance.get(name, {}).get("system", "—"),
+                 obj.provenance.get(name, {}).get("at", "")[:19])
+                for name, value in obj.data.items()
+            ),
+        )  # fmt: skip
+        head = "<tr><th>Field</th><th>Value</th><th>From</th><th>At</th></tr>"
+        return format_html("<table>{}{}</table>", mark_safe(head), rows)  # noqa: S308 - constant markup
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False, help_text="Why (kept with the conflict).")
+
+
+def _resolve(accept: bool) -> Any:
+    verb = "accept" if accept else "dismiss"
+
+    def action(modeladmin: ConflictAdmin, request: HttpRequest, queryset: QuerySet[Conflict]) -> Any:
+        form = ResolveForm(request.POST if confirmed(request) else None)
+        if not (confirmed(request) and form.is_valid()):
+            what = (
+                "The record takes the other system's value (the authoritative system may overwrite it later)."
+                if accept
+                else "The record keeps its value; the other system's value is set aside."
+            )
+            return confirmation_page(
+                modeladmin, request, queryset, title=f"{verb.capitalize()} conflicts", explanation=what,
+                confirm_label=f"Yes, {verb}", form=form,
+            )  # fmt: skip
+        for conflict in queryset.select_related("record", "system"):
+            conflict_resolve(
+                conflict=conflict, accept=accept, note=form.cleaned_data["note"], actor=request.user
+            )
+        modeladmin.message_user(request, f"{queryset.count()} conflict(s) {verb}ed.")
+        return None
+
+    action.__name__ = f"conflicts_{verb}"
+    label = "Take the other system's value" if accept else "Keep the record's value"
+    return admin.action(description=f"{label} for the selected conflicts", permissions=["change"])(action)
+
+
+@admin.register(Conflict)
+class ConflictAdmin(admin.ModelAdmin):
+    list_display = ["record", "field", "system", "kept_value", "offered_value", "state", "updated_at"]
+    list_filter = ["state", "system", "field", "record__entity"]
+    list_select_related = ["record__entity", "system"]
+    search_fields = ["record__natural_key", "field"]
+    actions = [_resolve(True), _resolve(False)]
+    fields = [
+        "record",
+        "field",
+        "system",
+        "kept_value",
+        "offered_value",
+        "state",
+        "resolved_by",
+        "resolved_at",
+        "note",
+    ]
+    readonly_fields = [
+        "record",
+        "field",
+        "system",
+        "kept_value",
+        "offered_value",
+        "state",
+        "resolved_by",
+        "resolved_at",
+        "note",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

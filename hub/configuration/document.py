@@ -78,6 +78,11 @@ FLOW_KEYS = {
     "cron": Key(TEXT, default=""),
     "state": Key(TEXT, default="draft"),
     "description": Key(TEXT, default=""),
+    "cursor_field": Key(TEXT, default=""),
+    "create_in_targets": Key(FLAG, default=True),
+    "max_attempts": Key(NUMBER, default=5),
+    "retry_base_seconds": Key(NUMBER, default=5),
+    "retry_window_seconds": Key(NUMBER, default=120),
 }
 TOP_KEYS = {
     "version": Key(NUMBER, required=True),
@@ -186,6 +191,11 @@ class FlowDoc:
     cron: str
     state: str
     description: str
+    cursor_field: str
+    create_in_targets: bool
+    max_attempts: int
+    retry_base_seconds: int
+    retry_window_seconds: int
 
 
 @dataclass

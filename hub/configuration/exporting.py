@@ -160,5 +160,10 @@ def _flow(flow: Flow) -> dict[str, Any]:
         "cron": flow.cron,
         "state": flow.state,
         "description": flow.description,
+        "cursor_field": flow.cursor_field,
+        "create_in_targets": flow.create_in_targets,
+        "max_attempts": flow.max_attempts,
+        "retry_base_seconds": flow.retry_base_seconds,
+        "retry_window_seconds": flow.retry_window_seconds,
     }
-    return _compact(data, "targets", "fields", "interval_minutes", "cron", "description")
+    return _compact(data, "targets", "fields", "interval_minutes", "cron", "description", "cursor_field")

@@ -20,6 +20,7 @@ def flow_errors(
     trigger: str,
     interval_minutes: int | None,
     cron: str,
+    cursor_field: str = "",
 ) -> dict[str, str]:
     """What is wrong with a flow's wiring, by form field; empty when it can run."""
     errors: dict[str, str] = {}
@@ -32,6 +33,8 @@ def flow_errors(
         errors["interval_minutes"] = "Say how many minutes apart the runs should be."
     if source is None or entity is None:
         return errors
+    if cursor_field and not entity.fields.filter(name=cursor_field).exists():
+        errors["cursor_field"] = f"'{cursor_field}' is not a field of {entity.name}."
     targets = list(targets)
     have = set(
         Mapping.objects.filter(entity=entity, system__in=[source, *targets]).values_list(
@@ -68,6 +71,7 @@ def flow_wiring_errors(flow: Flow) -> dict[str, str]:
         trigger=flow.trigger,
         interval_minutes=flow.interval_minutes,
         cron=flow.cron,
+        cursor_field=flow.cursor_field,
     )
 
 

@@ -21,6 +21,9 @@ def _describe(result_ok: bool, message: str, elapsed_ms: float) -> str:
     return f"{verdict} ({elapsed_ms:.0f} ms): {message}"
 
 
+DEFAULT_KIND = "http_json"  # what most systems speak; the add form starts with it
+
+
 @admin.action(description="Test the connection of the selected systems", permissions=["change"])
 def test_connection(modeladmin: SystemAdmin, request: HttpRequest, queryset: QuerySet[System]) -> None:
     for system in queryset:
@@ -79,7 +82,9 @@ class SystemAdmin(admin.ModelAdmin):
             return obj.kind
         wanted = request.POST.get("kind") or request.GET.get("kind") or ""
         known = [kind for kind, _ in kind_choices()]
-        return wanted if wanted in known else known[0]
+        if wanted in known:
+            return wanted
+        return DEFAULT_KIND if DEFAULT_KIND in known else known[0]
 
     def get_form(
         self, request: HttpRequest, obj: System | None = None, change: bool = False, **kwargs: Any

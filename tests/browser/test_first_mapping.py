@@ -33,6 +33,10 @@ def test_business_admin_creates_a_system_maps_a_field_and_previews(
     log_in(page, live_server, "beatrice", "correct-horse-42")
 
     page.goto(f"{live_server.url}/admin/systems/system/add/")
+    page.select_option("#id_kind", "sql")  # the form reloads with the SQL settings...
+    page.wait_for_selector("#id_param__url")
+    page.select_option("#id_kind", "http_json")  # ...and back with the HTTP ones
+    page.wait_for_selector("#id_param__base_url")
     page.fill("#id_name", "Partner shop")
     page.fill("#id_param__base_url", "http://127.0.0.1:9/api")
     page.select_option("#id_param__auth_style", "bearer")

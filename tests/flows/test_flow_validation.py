@@ -38,6 +38,11 @@ def post(client, wiring, **overrides):
         "cron": "*/15 8-18 * * 1-5",
         "interval_minutes": "",
         "description": "",
+        "cursor_field": "",
+        "create_in_targets": "on",
+        "max_attempts": 5,
+        "retry_base_seconds": 5,
+        "retry_window_seconds": 120,
     }
     data.update(overrides)
     return client.post("/admin/flows/flow/add/", data)

@@ -55,6 +55,11 @@ def _values(doc: FlowDoc, entity: Entity, source: System) -> dict[str, Any]:
         "cron": doc.cron,
         "state": doc.state,
         "description": doc.description,
+        "cursor_field": doc.cursor_field,
+        "create_in_targets": doc.create_in_targets,
+        "max_attempts": doc.max_attempts,
+        "retry_base_seconds": doc.retry_base_seconds,
+        "retry_window_seconds": doc.retry_window_seconds,
     }
 
 
@@ -78,6 +83,7 @@ def _valid(ctx: Context, doc: FlowDoc, flow: Flow, targets: list[System], fields
         trigger=flow.trigger,
         interval_minutes=flow.interval_minutes,
         cron=flow.cron,
+        cursor_field=flow.cursor_field,
     )
     if _mapping_broken(ctx, doc):
         errors.pop("source", None)

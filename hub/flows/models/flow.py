@@ -83,6 +83,12 @@ class Flow(models.Model):
         "the "
         "source only for what changed since the last run. Leave empty to read everything every time.",
     )
+    create_in_targets = models.BooleanField(
+        "create records in targets",
+        default=True,
+        help_text="Create records a target does not have yet. Untick to only update records already linked to "
+        "it, e.g. for a flow that keeps addresses up to date in a system that has its own customers.",
+    )
     cursor = models.CharField(
         max_length=100, blank=True, editable=False, help_text="Where the next run starts reading."
     )

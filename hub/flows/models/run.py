@@ -114,7 +114,8 @@ class RecordOutcome(models.Model):
 
 class QuarantineState(models.TextChoices):
     OPEN = "open", "Waiting for a person"
-    RESUBMITTED = "resubmitted", "Corrected and resubmitted"
+    RESUBMITTED = "resubmitted", "Corrected: waiting for the next run"
+    APPLIED = "applied", "Corrected and processed"
     REJECTED = "rejected", "Rejected"
 
 

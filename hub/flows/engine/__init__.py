@@ -1,0 +1,1 @@
+"""The engine: runs a flow page by page (fetch, map, validate, match, merge, deliver)."""

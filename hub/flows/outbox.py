@@ -1,0 +1,92 @@
+"""The outbox outside runs: deliveries left pending by a run, replays, and dead letters."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from hub.audit.services import Actor, actor_user
+from hub.catalog.selectors import entity_schema
+from hub.flows.engine.context import RunSetupError, Target, content_hash
+from hub.flows.engine.delivering import deliver_due
+from hub.flows.engine.outbox import idempotency_key, outbound_payload
+from hub.flows.models import Delivery, DeliveryState, Flow
+from hub.mappings.models import Direction, Mapping
+from hub.mappings.services import rules_from_data
+from hub.mappings.transforms import compile_rules
+
+
+def flow_targets(flow: Flow) -> dict[int, Target]:
+    targets = {}
+    for system in flow.targets.all():
+        mapping = Mapping.objects.filter(
+            system=system, entity=flow.entity, direction=Direction.OUTBOUND
+        ).first()
+        version = mapping.versions.order_by("-number").first() if mapping else None
+        if mapping is None or version is None:
+            continue  # its deliveries fail with "no longer a target" and become dead letters to look at
+        compiled = compile_rules(rules_from_data(version.rules))
+        targets[system.pk] = Target(system, compiled, version.number, mapping.resource or None)
+    return targets
+
+
+def outbox_deliver(*, flow_id: int, rounds: int = 20) -> int:
+    """Push what is due for a flow, a few rounds at most; returns how many deliveries were attempted."""
+    flow = Flow.objects.select_related("entity").get(pk=flow_id)
+    targets = flow_targets(flow)
+    attempted = 0
+    try:
+        for _ in range(rounds):
+            count = deliver_due(flow=flow, targets=targets, reason=f"outbox of flow {flow.name}")
+            attempted += count
+            if count == 0:
+                break
+    finally:
+        for target in targets.values():
+            if target._connector is not None:
+                target._connector.close()
+    return attempted
+
+
+def carried_fields(flow: Flow) -> frozenset[str]:
+    names = frozenset(flow.fields.values_list("name", flat=True))
+    return names or frozenset(f.name for f in entity_schema(flow.entity).fields)
+
+
+@transaction.atomic
+def dead_letter_replay(*, delivery: Delivery, actor: Actor = None) -> Delivery:
+    """Send a dead letter again, mapped with the current published mapping; the tick delivers it."""
+    if delivery.state != DeliveryState.DEAD:
+        return delivery
+    flow = delivery.flow
+    target = flow_targets(flow).get(delivery.target_id)
+    if target is None:
+        raise RunSetupError(
+            f"{delivery.target.name} is no longer a target of {flow.name} with a published mapping."
+        )
+    payload, errors = outbound_payload(carried_fields(flow), target, delivery.record)
+    if errors:
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        raise RunSetupError(f"The outbound mapping still fails for this record: {problems}")
+    digest = content_hash(payload)
+    if digest != delivery.content_hash:  # new content: a new key, so the target does not take it for the old
+        delivery.idempotency_key = idempotency_key(
+            flow.pk, delivery.record_id, delivery.target_id, digest, "replay"
+        )
+        delivery.payload, delivery.content_hash = payload, digest
+    delivery.state, delivery.attempts, delivery.permanent_error = DeliveryState.PENDING, 0, False
+    delivery.next_attempt_at, delivery.last_error = None, ""
+    delivery.discard_reason = f"replayed by {getattr(actor_user(actor), 'username', 'the system')} at {timezone.now():%Y-%m-%d %H:%M}"
+    delivery.save()
+    return delivery
+
+
+def dead_letter_discard(*, delivery: Delivery, reason: str, actor: Actor = None) -> None:
+    if not reason.strip():
+        raise ValueError("Say why this dead letter is discarded: the reason stays in the record's history.")
+    who = getattr(actor_user(actor), "username", "the system")
+    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.DEAD).update(
+        state=DeliveryState.DISCARDED,
+        discard_reason=f"{reason.strip()} (by {who})",
+        updated_at=timezone.now(),
+    )

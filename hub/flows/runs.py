@@ -1,0 +1,220 @@
+"""Starting, claiming, executing and finishing runs. The database decides who runs what."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Min
+from django.utils import timezone
+
+from connectors.base import ConnectorError
+from hub.audit.services import Actor, actor_user
+from hub.flows.engine.context import RunContext, RunSetupError, run_context
+from hub.flows.engine.delivering import deliver_due
+from hub.flows.engine.pipeline import PageWork, corrected_item, process_items, process_page
+from hub.flows.models import (
+    Delivery,
+    DeliveryState,
+    Flow,
+    Outcome,
+    Quarantined,
+    QuarantineState,
+    RecordOutcome,
+    Run,
+    RunState,
+)
+from hub.systems.services import system_connector
+from hub.systems.vault import VaultError
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(seconds=90)  # a running run without a heartbeat for this long is abandoned
+OUTCOME_FIELDS = {
+    Outcome.CREATED: "created",
+    Outcome.UPDATED: "updated",
+    Outcome.UNCHANGED: "unchanged",
+    Outcome.QUARANTINED: "quarantined",
+    Outcome.CONFLICT: "conflicts",
+    Outcome.FAILED: "failed",
+    Outcome.DEAD_LETTERED: "dead_lettered",
+}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_request(*, flow: Flow, trigger: str, actor: Actor = None) -> tuple[Run, bool]:
+    """Queue a run unless one is already queued or running; returns (run, created). Enqueued on commit."""
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(flow=flow, trigger=trigger, requested_by=actor_user(actor))
+    except IntegrityError:
+        active = Run.objects.filter(flow=flow, state__in=[RunState.QUEUED, RunState.RUNNING]).first()
+        if active is not None:
+            return active, False
+        raise
+    enqueue_run(run.pk)
+    return run, True
+
+
+def enqueue_run(run_id: int) -> None:
+    from hub.flows.jobs import enqueue
+
+    transaction.on_commit(lambda: enqueue("hub.flows.jobs.execute_run", run_id))
+
+
+def run_claim(run_id: int, *, worker: str) -> Run | None:
+    """Take a queued run for this worker; None when another worker has it (or it is finished)."""
+    now = timezone.now()
+    claimed = Run.objects.filter(pk=run_id, state=RunState.QUEUED).update(
+        state=RunState.RUNNING, worker=worker, heartbeat_at=now, executions=F("executions") + 1,
+        fetched=0, pages=0,
+    )  # fmt: skip
+    if not claimed:
+        return None
+    run = Run.objects.select_related("flow").get(pk=run_id)
+    if run.started_at is None:
+        run.started_at = now
+        run.since = run.flow.cursor
+        run.save(update_fields=["started_at", "since"])
+    return run
+
+
+def run_execute(run_id: int, *, worker: str | None = None) -> Run | None:
+    run = run_claim(run_id, worker=worker or worker_name())
+    if run is None:
+        return None
+    try:
+        ctx = run_context(run)
+    except RunSetupError as error:
+        return _fail(run, str(error))
+    try:
+        _read_all(ctx)
+        _drain(ctx)
+        return _finish(ctx)
+    except (ConnectorError, VaultError) as error:
+        return _fail(run, f"{ctx.source.name}: {error}")
+    finally:
+        ctx.close()
+
+
+def _reason(ctx: RunContext) -> str:
+    return f"run {ctx.run.pk} of flow {ctx.flow.name}"
+
+
+def _read_all(ctx: RunContext) -> None:
+    run = ctx.run
+    source = system_connector(system=ctx.source, reason=_reason(ctx))
+    try:
+        pages = source.fetch(since=run.since or None, resource=ctx.inbound_resource)
+        number = 0
+        for number, page in enumerate(pages, start=1):
+            work = process_page(ctx, number, page.records)
+            run.cursor_after = max(run.cursor_after, work.cursor)
+            _page_done(run, number, len(page.records))
+            deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=run)
+    finally:
+        source.close()
+    _read_corrections(ctx, number + 1)
+
+
+def _read_corrections(ctx: RunContext, number: int) -> None:
+    """Quarantined records that people corrected are processed as one more page of this run."""
+    corrected = list(Quarantined.objects.filter(flow=ctx.flow, state=QuarantineState.RESUBMITTED)[:1000])
+    if not corrected:
+        return
+    items = [corrected_item(ctx, q.external_id, q.payload, q.values) for q in corrected]
+    with transaction.atomic():
+        process_items(ctx, PageWork(number=number), items)
+        Quarantined.objects.filter(pk__in=[q.pk for q in corrected]).update(
+            state=QuarantineState.APPLIED, run=ctx.run, updated_at=timezone.now()
+        )
+    _page_done(ctx.run, number, len(items))
+    deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=ctx.run)
+
+
+def _page_done(run: Run, number: int, count: int) -> None:
+    run.pages, run.fetched = number, run.fetched + count
+    run.heartbeat_at = timezone.now()
+    Run.objects.filter(pk=run.pk).update(
+        pages=number, fetched=run.fetched, heartbeat_at=run.heartbeat_at, cursor_after=run.cursor_after
+    )
+
+
+def _drain(ctx: RunContext) -> None:
+    """Keep retrying this run's deliveries within the flow's retry window; the outbox takes the rest."""
+    deadline = time.monotonic() + ctx.flow.retry_window_seconds
+    while True:
+        attempted = deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=ctx.run)
+        pending = Delivery.objects.filter(run=ctx.run, state=DeliveryState.PENDING)
+        if not pending.exists() or time.monotonic() >= deadline:
+            return
+        if attempted == 0:
+            soonest = pending.aggregate(at=Min("next_attempt_at"))["at"]
+            wait = (soonest - timezone.now()).total_seconds() if soonest else 0.1
+            time.sleep(min(max(wait, 0.05), 1.0, max(deadline - time.monotonic(), 0.0)))
+            Run.objects.filter(pk=ctx.run.pk).update(heartbeat_at=timezone.now())
+
+
+def _finish(ctx: RunContext) -> Run:
+    run = ctx.run
+    with transaction.atomic():
+        _settle_delivery_outcomes(run)
+        counts = dict(RecordOutcome.objects.filter(run=run).values_list("outcome").annotate(n=Count("pk")))
+        for outcome, name in OUTCOME_FIELDS.items():
+            setattr(run, name, counts.get(outcome, 0))
+        balanced = run.accounted == run.fetched
+        run.state = RunState.SUCCEEDED if balanced else RunState.UNBALANCED
+        if not balanced:
+            run.error = (
+                f"{run.fetched} records were fetched but {run.accounted} have an outcome: the source sent "
+                "some records more than once, or a record was lost. See the outcomes."
+            )
+        run.finished_at = timezone.now()
+        run.save()
+        if run.cursor_after:
+            Flow.objects.filter(pk=run.flow_id).update(cursor=run.cursor_after)
+    return run
+
+
+def _settle_delivery_outcomes(run: Run) -> None:
+    """A record whose delivery died is dead-lettered; one still waiting is 'failed' until the outbox succeeds."""
+    inbound_done = RecordOutcome.objects.filter(run=run).exclude(outcome=Outcome.QUARANTINED)
+    dead = Delivery.objects.filter(run=run, state=DeliveryState.DEAD).values("record_id")
+    waiting = Delivery.objects.filter(run=run, state=DeliveryState.PENDING).values("record_id")
+    inbound_done.filter(record_id__in=dead).update(
+        outcome=Outcome.DEAD_LETTERED,
+        reason="A delivery of this record became a dead letter: see Dead letters.",
+    )
+    inbound_done.filter(record_id__in=waiting).exclude(outcome=Outcome.DEAD_LETTERED).update(
+        outcome=Outcome.FAILED, reason="Not delivered within the run's retry window: the outbox keeps trying."
+    )
+
+
+def _fail(run: Run, message: str) -> Run:
+    log.warning("run %s failed: %s", run.pk, message.replace("\n", " "))
+    run.state = RunState.FAILED
+    run.error = message[:5000]
+    run.finished_at = timezone.now()
+    run.save(update_fields=["state", "error", "finished_at"])
+    return run
+
+
+def runs_requeue_abandoned(*, now: datetime | None = None) -> list[int]:
+    """Running runs whose worker stopped beating go back to the queue; the database decides, once."""
+    now = now or timezone.now()
+    requeued = []
+    for run in Run.objects.filter(state=RunState.RUNNING, heartbeat_at__lt=now - STALE_AFTER):
+        taken = Run.objects.filter(pk=run.pk, state=RunState.RUNNING, heartbeat_at=run.heartbeat_at).update(
+            state=RunState.QUEUED, worker=""
+        )
+        if taken:
+            requeued.append(run.pk)
+            enqueue_run(run.pk)
+    return requeued

@@ -1,0 +1,68 @@
+"""The tick: starts due scheduled runs, requeues abandoned or lost work, wakes the outbox.
+
+Every decision is a conditional update in the database, so a tick delivered twice, or tickers on two
+machines, start each run once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from hub.flows.jobs import enqueue
+from hub.flows.models import Delivery, DeliveryState, Flow, FlowState, Run, RunState, Trigger
+from hub.flows.runs import run_request, runs_requeue_abandoned
+from hub.flows.schedule import ScheduleError, cron_next
+
+LOST_AFTER = timedelta(seconds=30)  # a queued run nobody started by then lost its job (e.g. Redis restarted)
+
+
+def next_run_time(flow: Flow, after: datetime) -> datetime | None:
+    if flow.trigger == Trigger.INTERVAL and flow.interval_minutes:
+        return after + timedelta(minutes=flow.interval_minutes)
+    if flow.trigger == Trigger.CRON and flow.cron:
+        try:
+            return cron_next(flow.cron, after)
+        except ScheduleError:
+            return None
+    return None
+
+
+def flows_start_due(now: datetime) -> int:
+    started = 0
+    scheduled = Flow.objects.filter(state=FlowState.ACTIVE, trigger__in=[Trigger.INTERVAL, Trigger.CRON])
+    for flow in scheduled.filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now)):
+        upcoming = next_run_time(flow, now)
+        taken = Flow.objects.filter(pk=flow.pk, next_run_at=flow.next_run_at).update(next_run_at=upcoming)
+        if taken:
+            _, created = run_request(flow=flow, trigger="schedule")
+            started += int(created)
+    return started
+
+
+def runs_requeue_lost(now: datetime) -> int:
+    lost = Run.objects.filter(state=RunState.QUEUED, queued_at__lt=now - LOST_AFTER).values_list(
+        "pk", flat=True
+    )
+    return sum(enqueue("hub.flows.jobs.execute_run", run_id) for run_id in lost)
+
+
+def outbox_wake(now: datetime) -> int:
+    busy = Run.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]).values("flow_id")
+    due = Delivery.objects.filter(state=DeliveryState.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    flows = due.exclude(flow_id__in=busy).values_list("flow_id", flat=True).distinct()
+    return sum(enqueue("hub.flows.jobs.deliver_flow", flow_id) for flow_id in flows)
+
+
+def tick(now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    return {
+        "started": flows_start_due(now),
+        "requeued": len(runs_requeue_abandoned(now=now)),
+        "lost": runs_requeue_lost(now),
+        "outbox": outbox_wake(now),
+    }
