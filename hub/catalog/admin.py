@@ -213,6 +213,9 @@ class RecordAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # records leave through their systems, never by a click here
+
 
 class ResolveForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, help_text="Why (kept with the conflict).")

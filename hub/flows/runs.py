@@ -6,10 +6,12 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Min
+from django.db.models import Count, F, Min, Sum, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from connectors.base import ConnectorError
@@ -21,12 +23,15 @@ from hub.flows.models import (
     Delivery,
     DeliveryState,
     Flow,
+    InboundBatch,
+    InboundState,
     Outcome,
     Quarantined,
     QuarantineState,
     RecordOutcome,
     Run,
     RunState,
+    Trigger,
 )
 from hub.systems.services import system_connector
 from hub.systems.vault import VaultError
@@ -109,6 +114,10 @@ def _reason(ctx: RunContext) -> str:
 
 
 def _read_all(ctx: RunContext) -> None:
+    if ctx.flow.trigger in (Trigger.WEBHOOK, Trigger.API_PUSH):
+        _read_pushed(ctx)
+        _read_corrections(ctx, ctx.run.pages + 1)
+        return
     run = ctx.run
     source = system_connector(system=ctx.source, reason=_reason(ctx))
     try:
@@ -117,11 +126,27 @@ def _read_all(ctx: RunContext) -> None:
         for number, page in enumerate(pages, start=1):
             work = process_page(ctx, number, page.records)
             run.cursor_after = max(run.cursor_after, work.cursor)
-            _page_done(run, number, len(page.records))
+            _page_done(run, number, len(page.records), work)
             deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=run)
     finally:
         source.close()
     _read_corrections(ctx, number + 1)
+
+
+def _read_pushed(ctx: RunContext) -> None:
+    """Pushed records (webhook, API) were stored when they arrived; each stored batch is one page."""
+    run = ctx.run
+    InboundBatch.objects.filter(flow=ctx.flow, state=InboundState.PENDING, run__isnull=True).update(run=run)
+    done = InboundBatch.objects.filter(run=run, state=InboundState.PROCESSED)  # by an earlier execution
+    run.fetched += done.aggregate(n=Sum("record_count"))["n"] or 0
+    first = done.count() + 1
+    pending = InboundBatch.objects.filter(run=run, state=InboundState.PENDING)
+    for number, batch in enumerate(pending, start=first):
+        with transaction.atomic():
+            work = process_page(ctx, number, batch.records)
+            InboundBatch.objects.filter(pk=batch.pk).update(state=InboundState.PROCESSED)
+        _page_done(run, number, batch.record_count, work)
+        deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=run)
 
 
 def _read_corrections(ctx: RunContext, number: int) -> None:
@@ -131,20 +156,24 @@ def _read_corrections(ctx: RunContext, number: int) -> None:
         return
     items = [corrected_item(ctx, q.external_id, q.payload, q.values) for q in corrected]
     with transaction.atomic():
-        process_items(ctx, PageWork(number=number), items)
+        work = process_items(ctx, PageWork(number=number), items)
         Quarantined.objects.filter(pk__in=[q.pk for q in corrected]).update(
             state=QuarantineState.APPLIED, run=ctx.run, updated_at=timezone.now()
         )
-    _page_done(ctx.run, number, len(items))
+    _page_done(ctx.run, number, len(items), work)
     deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=ctx.run)
 
 
-def _page_done(run: Run, number: int, count: int) -> None:
+def _page_done(run: Run, number: int, count: int, work: PageWork | None = None) -> None:
     run.pages, run.fetched = number, run.fetched + count
     run.heartbeat_at = timezone.now()
+    tally = Counter(o.outcome for o in work.outcomes) if work is not None else Counter()
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())) or "nothing to do"
+    line = f"{run.heartbeat_at:%H:%M:%S} page {number}: {count} records: {summary}\n"
     Run.objects.filter(pk=run.pk).update(
-        pages=number, fetched=run.fetched, heartbeat_at=run.heartbeat_at, cursor_after=run.cursor_after
-    )
+        pages=number, fetched=run.fetched, heartbeat_at=run.heartbeat_at, cursor_after=run.cursor_after,
+        log=Concat(F("log"), Value(line)),
+    )  # fmt: skip
 
 
 def _drain(ctx: RunContext) -> None:

@@ -12,7 +12,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hub.flows.jobs import enqueue
-from hub.flows.models import Delivery, DeliveryState, Flow, FlowState, Run, RunState, Trigger
+from hub.flows.models import (
+    Delivery,
+    DeliveryState,
+    Flow,
+    FlowState,
+    InboundBatch,
+    InboundState,
+    Run,
+    RunState,
+    Trigger,
+)
 from hub.flows.runs import run_request, runs_requeue_abandoned
 from hub.flows.schedule import ScheduleError, cron_next
 
@@ -42,6 +52,16 @@ def flows_start_due(now: datetime) -> int:
     return started
 
 
+def pushed_waiting(now: datetime) -> int:
+    """Pushed records that arrived while a run was busy get a run of their own."""
+    busy = Run.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]).values("flow_id")
+    waiting = InboundBatch.objects.filter(state=InboundState.PENDING, run__isnull=True).exclude(
+        flow_id__in=busy
+    )
+    flows = Flow.objects.filter(pk__in=waiting.values("flow_id"))
+    return sum(int(run_request(flow=flow, trigger="pushed")[1]) for flow in flows)
+
+
 def runs_requeue_lost(now: datetime) -> int:
     lost = Run.objects.filter(state=RunState.QUEUED, queued_at__lt=now - LOST_AFTER).values_list(
         "pk", flat=True
@@ -61,7 +81,7 @@ def outbox_wake(now: datetime) -> int:
 def tick(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     return {
-        "started": flows_start_due(now),
+        "started": flows_start_due(now) + pushed_waiting(now),
         "requeued": len(runs_requeue_abandoned(now=now)),
         "lost": runs_requeue_lost(now),
         "outbox": outbox_wake(now),

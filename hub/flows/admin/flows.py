@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from hub.admin_actions import confirmation_page, confirmed
 from hub.catalog.models import EntityField
+from hub.flows.inbound import SIGNATURE_HEADER, webhook_secret_set
 from hub.flows.models import Flow, FlowState, Run, RunState, Trigger
 from hub.flows.runs import run_request
 from hub.flows.schedule import cron_describe
@@ -50,6 +51,26 @@ class FlowForm(forms.ModelForm):
         for name, message in errors.items():
             self.add_error(name, message)
         return cleaned
+
+
+@admin.action(description="Make a new webhook secret for the selected flows", permissions=["change"])
+def new_webhook_secret(modeladmin: FlowAdmin, request: HttpRequest, queryset: QuerySet[Flow]) -> Any:
+    if not confirmed(request):
+        return confirmation_page(
+            modeladmin, request, queryset, title="New webhook secrets",
+            explanation="Each flow gets a new secret, shown once on the next page: give it to the sender. "
+            "Calls signed with the old secret are refused from now on.",
+            confirm_label="Yes, make new secrets",
+        )  # fmt: skip
+    for flow in queryset:
+        secret = webhook_secret_set(flow=flow)
+        url = request.build_absolute_uri(reverse("flow_webhook", args=[flow.pk]))
+        modeladmin.message_user(
+            request,
+            f"{flow.name}: POST to {url}, signed in the {SIGNATURE_HEADER} header as sha256=HMAC(secret, body). "
+            f"The secret, shown this once: {secret}",
+        )
+    return None
 
 
 @admin.action(description="Run the selected flows now", permissions=["change"])
@@ -95,7 +116,9 @@ class FlowAdmin(admin.ModelAdmin):
     list_select_related = ["entity", "source"]
     search_fields = ["name", "business_outcome", "description"]
     filter_horizontal = ["targets", "fields"]
-    actions = [run_now, _set_state(FlowState.ACTIVE, "activate"), _set_state(FlowState.PAUSED, "pause")]
+    actions = [
+        run_now, _set_state(FlowState.ACTIVE, "activate"), _set_state(FlowState.PAUSED, "pause"), new_webhook_secret,
+    ]  # fmt: skip
     change_form_template = "admin/flows/flow/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "state", "description"]}),

@@ -1,5 +1,6 @@
 from hub.flows.models.delivery import DeadLetter, Delivery, DeliveryAttempt, DeliveryState
 from hub.flows.models.flow import Flow, FlowState, Trigger
+from hub.flows.models.inbound import InboundBatch, InboundState
 from hub.flows.models.run import Outcome, Quarantined, QuarantineState, RecordOutcome, Run, RunState
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "DeliveryState",
     "Flow",
     "FlowState",
+    "InboundBatch",
+    "InboundState",
     "Outcome",
     "QuarantineState",
     "Quarantined",

@@ -89,6 +89,9 @@ class Flow(models.Model):
         help_text="Create records a target does not have yet. Untick to only update records already linked to "
         "it, e.g. for a flow that keeps addresses up to date in a system that has its own customers.",
     )
+    webhook_secret = models.TextField(
+        blank=True, editable=False, help_text="Encrypted; the key senders sign webhook calls with."
+    )
     cursor = models.CharField(
         max_length=100, blank=True, editable=False, help_text="Where the next run starts reading."
     )

@@ -9,9 +9,9 @@ from django.urls import reverse
 class RunState(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded: every record accounted for"
-    UNBALANCED = "unbalanced", "Counts do not add up: some records are not accounted for"
-    FAILED = "failed", "Failed: the run could not finish"
+    SUCCEEDED = "succeeded", "Succeeded"
+    UNBALANCED = "unbalanced", "Counts do not add up"
+    FAILED = "failed", "Failed"
 
 
 ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
@@ -21,7 +21,13 @@ class Run(models.Model):
     """One execution of a flow: claimed atomically, with counts, timings and per-record outcomes."""
 
     flow = models.ForeignKey("flows.Flow", on_delete=models.CASCADE, related_name="runs")
-    state = models.CharField(max_length=12, choices=RunState.choices, default=RunState.QUEUED)
+    state = models.CharField(
+        max_length=12,
+        choices=RunState.choices,
+        default=RunState.QUEUED,
+        help_text="Succeeded: every fetched record has exactly one outcome. Counts do not add up: some record "
+        "is not accounted for (see the error). Failed: the run could not finish (see the error).",
+    )
     trigger = models.CharField(max_length=20, help_text="What started it: schedule, manual, webhook, api.")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
