@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: help run test lint typecheck deps dev-deps python-deps redis-deps browser-deps postgres-deps clean
+.PHONY: help run test bench lint typecheck deps dev-deps python-deps redis-deps browser-deps postgres-deps clean
 
 help:
 	@echo "make run    install what is missing, migrate, load the demo, start everything on 127.0.0.1:8000"
@@ -46,6 +46,11 @@ run: deps
 
 test: dev-deps
 	@bin/run-tests
+
+# Speed and memory of the engine (issue 4): loopback servers, fresh SQLite files under var/bench/, a few
+# minutes on two cores; prints a report and writes var/bench.json (its keys: bench/run.py).
+bench: dev-deps
+	$(BIN)/python -m bench.run
 
 lint: dev-deps
 	$(BIN)/ruff check .

@@ -134,6 +134,7 @@ except (ValueError, dj_database_url.ParseError) as error:  # the message may quo
         f"DATABASE_URL cannot be read ({type(error).__name__}): check its form."
     ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "hub.sqlite"  # Django's SQLite, with its real parameter limit
     # Wait for the lock rather than fail at once when the web server and a worker write together;
     # IMMEDIATE makes a write transaction take the lock at its start, so it cannot deadlock on upgrade.
     DATABASES["default"]["OPTIONS"] = {

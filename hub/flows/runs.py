@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Sum, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -91,22 +92,61 @@ def run_claim(run_id: int, *, worker: str) -> Run | None:
     return run
 
 
+class RunSuperseded(Exception):
+    """Another worker took this run over (this one was thought dead): stop without writing."""
+
+
 def run_execute(run_id: int, *, worker: str | None = None) -> Run | None:
     run = run_claim(run_id, worker=worker or worker_name())
     if run is None:
         return None
-    try:
-        ctx = run_context(run)
-    except RunSetupError as error:
-        return _fail(run, str(error))
-    try:
-        _read_all(ctx)
-        _drain(ctx)
-        return _finish(ctx)
-    except (ConnectorError, VaultError) as error:
-        return _fail(run, f"{ctx.source.name}: {error}")
-    finally:
-        ctx.close()
+    with Heartbeat(run):
+        try:
+            ctx = run_context(run)
+        except RunSetupError as error:
+            return _fail(run, str(error))
+        try:
+            _read_all(ctx)
+            _drain(ctx)
+            return _finish(ctx)
+        except (ConnectorError, VaultError) as error:
+            return _fail(run, f"{ctx.source.name}, page {run.pages + 1}: {error}")
+        except RunSuperseded:
+            log.warning("run %s was taken over by another worker; %s stops", run.pk, run.worker)
+            return None
+        finally:
+            ctx.close()
+
+
+class Heartbeat:
+    """Beats in its own thread while a run executes, so a long push or a slow page never looks dead."""
+
+    EVERY = 15.0
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run.pk}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        try:
+            while not self.stopped.wait(self.EVERY):
+                beating = Run.objects.filter(pk=self.run.pk, worker=self.run.worker, state=RunState.RUNNING)
+                try:
+                    if not beating.update(heartbeat_at=timezone.now()):
+                        return
+                except DatabaseError:  # a busy database: the next beat tries again
+                    continue
+        finally:
+            connection.close()  # this thread's own database connection
 
 
 def _reason(ctx: RunContext) -> str:
@@ -127,7 +167,7 @@ def _read_all(ctx: RunContext) -> None:
             work = process_page(ctx, number, page.records)
             run.cursor_after = max(run.cursor_after, work.cursor)
             _page_done(run, number, len(page.records), work)
-            deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=run)
+            _deliver_now(ctx)
     finally:
         source.close()
     _read_corrections(ctx, number + 1)
@@ -146,7 +186,7 @@ def _read_pushed(ctx: RunContext) -> None:
             work = process_page(ctx, number, batch.records)
             InboundBatch.objects.filter(pk=batch.pk).update(state=InboundState.PROCESSED)
         _page_done(run, number, batch.record_count, work)
-        deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=run)
+        _deliver_now(ctx)
 
 
 def _read_corrections(ctx: RunContext, number: int) -> None:
@@ -161,7 +201,7 @@ def _read_corrections(ctx: RunContext, number: int) -> None:
             state=QuarantineState.APPLIED, run=ctx.run, updated_at=timezone.now()
         )
     _page_done(ctx.run, number, len(items), work)
-    deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=ctx.run)
+    _deliver_now(ctx)
 
 
 def _page_done(run: Run, number: int, count: int, work: PageWork | None = None) -> None:
@@ -170,10 +210,20 @@ def _page_done(run: Run, number: int, count: int, work: PageWork | None = None) 
     tally = Counter(o.outcome for o in work.outcomes) if work is not None else Counter()
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())) or "nothing to do"
     line = f"{run.heartbeat_at:%H:%M:%S} page {number}: {count} records: {summary}\n"
-    Run.objects.filter(pk=run.pk).update(
+    mine = Run.objects.filter(pk=run.pk, worker=run.worker, state=RunState.RUNNING)
+    if not mine.exists():
+        raise RunSuperseded
+    mine.update(
         pages=number, fetched=run.fetched, heartbeat_at=run.heartbeat_at, cursor_after=run.cursor_after,
         log=Concat(F("log"), Value(line)),
     )  # fmt: skip
+
+
+def _deliver_now(ctx: RunContext, rounds: int = 50) -> None:
+    """Push everything of this run that is due now (what fails waits for its retry time)."""
+    for _ in range(rounds):
+        if not deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=ctx.run):
+            return
 
 
 def _drain(ctx: RunContext) -> None:
@@ -206,6 +256,9 @@ def _finish(ctx: RunContext) -> Run:
                 "some records more than once, or a record was lost. See the outcomes."
             )
         run.finished_at = timezone.now()
+        mine = Run.objects.select_for_update().filter(pk=run.pk, worker=run.worker, state=RunState.RUNNING)
+        if not mine.exists():
+            raise RunSuperseded
         run.save()
         if run.cursor_after:
             Flow.objects.filter(pk=run.flow_id).update(cursor=run.cursor_after)
@@ -240,9 +293,14 @@ def runs_requeue_abandoned(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     requeued = []
     for run in Run.objects.filter(state=RunState.RUNNING, heartbeat_at__lt=now - STALE_AFTER):
-        taken = Run.objects.filter(pk=run.pk, state=RunState.RUNNING, heartbeat_at=run.heartbeat_at).update(
-            state=RunState.QUEUED, worker=""
-        )
+        with transaction.atomic():
+            taken = Run.objects.filter(
+                pk=run.pk, state=RunState.RUNNING, heartbeat_at=run.heartbeat_at
+            ).update(state=RunState.QUEUED, worker="")
+            if taken:  # what the dead worker had claimed is free again at once, not after its lease
+                Delivery.objects.filter(run=run, state=DeliveryState.PENDING).exclude(claim_token="").update(
+                    claim_token="", next_attempt_at=None
+                )
         if taken:
             requeued.append(run.pk)
             enqueue_run(run.pk)

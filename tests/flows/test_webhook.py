@@ -27,7 +27,7 @@ CONTACTS = [
 def hook_flow(demo):
     crm, erp = System.objects.get(name="CRM"), System.objects.get(name="ERP")
     flow = Flow.objects.create(
-        name="CRM webhook", source=crm, entity=crm.mappings.first().entity, trigger="webhook", state="active",
+        name="CRM webhook", source=crm, entity=crm.mappings.get(direction="inbound").entity, trigger="webhook", state="active",
         business_outcome="New contacts reach the ERP within seconds.", freshness_minutes=5,
         retry_window_seconds=5,
     )  # fmt: skip
@@ -52,6 +52,7 @@ def test_a_signed_call_is_stored_then_processed_and_delivered(client, hook_flow)
     assert batch.record_count == 2
     run = Run.objects.get(flow=flow)
     finished = run_execute(run.pk, worker="test")
+    assert finished is not None
     assert finished.state == RunState.SUCCEEDED, finished.error
     assert finished.created == 2
     assert finished.fetched == 2

@@ -11,16 +11,18 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from connectors.base import ConnectorError, OutgoingRecord, PushOutcome, RateLimitedError
 from hub.catalog.models import CrossReference
 from hub.flows.engine.context import Target
+from hub.flows.engine.outbox import idempotency_key
 from hub.flows.models import Delivery, DeliveryAttempt, DeliveryState, Flow, Run
 
 LEASE = timedelta(minutes=10)  # a claim older than this is free again (its worker died)
@@ -43,24 +45,54 @@ def due(flow: Flow, now: datetime, run: Run | None = None) -> QuerySet[Delivery]
 def claim(flow: Flow, *, limit: int, run: Run | None = None) -> list[Delivery]:
     """Take up to ``limit`` due deliveries for this worker alone (a conditional update, checked)."""
     now, token = timezone.now(), uuid.uuid4().hex
-    ids = list(due(flow, now, run).order_by("pk").values_list("pk", flat=True)[:limit])
-    if not ids:
+    first = list(due(flow, now, run).order_by("pk").values_list("pk", "batch_key")[:limit])
+    if not first:
         return []
+    keys = {key for _, key in first if key}
+    # A batch is never split: its other members come along, whatever the limit.
+    ids = {pk for pk, _ in first} | set(
+        due(flow, now).filter(batch_key__in=keys).values_list("pk", flat=True)
+    )
     due(flow, now).filter(pk__in=ids).update(claim_token=token, next_attempt_at=now + LEASE)
     return list(Delivery.objects.filter(claim_token=token).select_related("record", "target").order_by("pk"))
 
 
-def deliver_due(*, flow: Flow, targets: dict[int, Target], reason: str, run: Run | None = None) -> int:
+def deliver_due(
+    *,
+    flow: Flow,
+    targets: dict[int, Target],
+    reason: str,
+    run: Run | None = None,
+    beat: Callable[[], None] | None = None,
+) -> int:
     """Push what is due for this flow (or run) once; returns how many deliveries were attempted."""
     claimed = claim(flow, limit=BATCH * max(len(targets), 1), run=run)
-    groups: dict[int, list[Delivery]] = defaultdict(list)
-    for delivery in claimed:
-        groups[delivery.target_id].append(delivery)
-    for target_id, deliveries in groups.items():
-        target = targets.get(target_id)
-        for start in range(0, len(deliveries), BATCH):
-            _push(flow, target, deliveries[start : start + BATCH], reason)
+    for target_id, batch in _batches(claimed):
+        _push(flow, targets.get(target_id), batch, reason)
+        if beat is not None:
+            beat()
     return len(claimed)
+
+
+def _batches(claimed: Sequence[Delivery]) -> list[tuple[int, list[Delivery]]]:
+    """Retried deliveries go out in exactly the batch they were first sent in (same members, same order),
+    so the batch's idempotency key is the same and a target that stored a batch whose answer was lost
+    recognises it. New deliveries are cut into batches whose membership is written down before sending."""
+    kept: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
+    fresh: dict[int, list[Delivery]] = defaultdict(list)
+    for delivery in claimed:
+        if delivery.batch_key:
+            kept[(delivery.target_id, delivery.batch_key)].append(delivery)
+        else:
+            fresh[delivery.target_id].append(delivery)
+    batches = [(target_id, members) for (target_id, _), members in kept.items()]
+    for target_id, deliveries in fresh.items():
+        for start in range(0, len(deliveries), BATCH):
+            members = deliveries[start : start + BATCH]
+            key = idempotency_key(*(d.idempotency_key for d in members))[:32]
+            Delivery.objects.filter(pk__in=[d.pk for d in members]).update(batch_key=key)
+            batches.append((target_id, members))
+    return batches
 
 
 def _push(flow: Flow, target: Target | None, deliveries: Sequence[Delivery], reason: str) -> None:
@@ -91,24 +123,32 @@ def _call(target: Target, deliveries: Sequence[Delivery], reason: str) -> list[P
 def _record(
     flow: Flow, deliveries: Sequence[Delivery], outcomes: Sequence[PushOutcome], each_ms: float
 ) -> None:
+    """Write the outcome of one push: a few grouped updates, not one statement per row."""
     now = timezone.now()
+    wait = backoff_seconds(flow, max(d.attempts for d in deliveries) + 1)  # one wait for the whole batch
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    ids_changed: list[Delivery] = []
     attempts = []
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
         delivery.attempts += 1
-        delivery.claim_token = ""
-        delivery.updated_at = now
         attempts.append(_attempt(delivery, outcome, now, each_ms))
         if outcome.ok:
-            _delivered(delivery, outcome, now)
+            delivery.state = DeliveryState.DELIVERED
+            if outcome.external_id and outcome.external_id != delivery.external_id:
+                delivery.external_id = outcome.external_id
+                ids_changed.append(delivery)
+            groups[(DeliveryState.DELIVERED, None, "", False)].append(delivery.pk)
         else:
-            _failed(flow, delivery, outcome.error, now)
+            groups[_failed(flow, delivery, outcome.error, now, wait)].append(delivery.pk)
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)
-        Delivery.objects.bulk_update(
-            list(deliveries),
-            ["attempts", "claim_token", "state", "next_attempt_at", "last_error", "permanent_error",
-             "delivered_at", "external_id", "updated_at"],
-        )  # fmt: skip
+        for (state, next_at, error, permanent), ids in groups.items():
+            Delivery.objects.filter(pk__in=ids).update(
+                state=state, next_attempt_at=next_at, last_error=error, permanent_error=permanent,
+                attempts=F("attempts") + 1, claim_token="", updated_at=now,
+                delivered_at=now if state == DeliveryState.DELIVERED else None,
+            )  # fmt: skip
+        Delivery.objects.bulk_update(ids_changed, ["external_id"])
         _remember(flow, [d for d in deliveries if d.state == DeliveryState.DELIVERED])
 
 
@@ -125,26 +165,18 @@ def _attempt(delivery: Delivery, outcome: PushOutcome, now: datetime, each_ms: f
     )
 
 
-def _delivered(delivery: Delivery, outcome: PushOutcome, now: datetime) -> None:
-    delivery.state = DeliveryState.DELIVERED
-    delivery.delivered_at = now
-    delivery.next_attempt_at = None
-    delivery.last_error = ""
-    delivery.external_id = outcome.external_id or delivery.external_id
-
-
-def _failed(flow: Flow, delivery: Delivery, error: ConnectorError | None, now: datetime) -> None:
+def _failed(
+    flow: Flow, delivery: Delivery, error: ConnectorError | None, now: datetime, wait: float
+) -> tuple[Any, ...]:
+    """The delivery's next state, as (state, next attempt, error, permanent)."""
     error = error or ConnectorError("The push failed without a reason.")
-    delivery.last_error = str(error)[:2000]
-    delivery.permanent_error = error.permanent
+    message = str(error)[:2000]
     if error.permanent or delivery.attempts >= flow.max_attempts:
         delivery.state = DeliveryState.DEAD
-        delivery.next_attempt_at = None
-        return
-    wait = backoff_seconds(flow, delivery.attempts)
+        return (DeliveryState.DEAD, None, message, error.permanent)
     if isinstance(error, RateLimitedError) and error.retry_after:
         wait = max(wait, float(error.retry_after))
-    delivery.next_attempt_at = now + timedelta(seconds=wait)
+    return (DeliveryState.PENDING, now + timedelta(seconds=wait), message, False)
 
 
 def _remember(flow: Flow, delivered: Sequence[Delivery]) -> None:

@@ -35,6 +35,12 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_error = models.TextField(blank=True)
     permanent_error = models.BooleanField(default=False)
+    batch_key = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="The batch it was first sent in; retried together.",
+    )
     claim_token = models.CharField(
         max_length=32, blank=True, editable=False, help_text="Which worker is pushing it right now."
     )

@@ -1,0 +1,329 @@
+"""`make bench` (``python -m bench.run``): the engine's speed and memory, next to a script with no hub logic.
+
+What runs: a source and a target HTTP server in threads of this process (``bench.servers``, 127.0.0.1
+only), and each measured move in a fresh worker process of its own, so that one move's memory and caches
+do not leak into the next. The hub's moves (``bench.engine``) each get a fresh SQLite file under
+var/bench/, copied from one migrated with ``manage.py migrate``, and run with DEBUG=false (Django's debug
+cursor would otherwise log every query) and with REDIS_URL at a port where nothing listens: the worker
+process calls ``run_execute`` itself, so it is the one worker. Every child has a time limit, every loop a
+bound; the figures are reported, never asserted, but the bench fails (exit 1) when a move loses or
+duplicates a record: the target must have received every record exactly once.
+
+The move: 100,000 people from the source (JSON, pages of 1,000 by page number, bearer token) to the target
+(batches of 500, Idempotency-Key honoured, bearer token) through a mapping of 10 fields using 5 distinct
+transforms (email, trim, title, upper, datetime: 13 steps, 3 rules with chains), validation (required,
+e-mail, format rule, datetime) and matching by natural key (the e-mail), on SQLite with one worker.
+
+``--profile`` instead runs the 10,000-record move twice under cProfile (the second run over unchanged
+data), prints where the time goes and leaves the profiles in var/bench/profile-run*.pstats.
+
+Keys of var/bench.json:
+
+- ``finished_at``: when the bench ended (ISO 8601, UTC).
+- ``machine``: ``cpus`` (os.cpu_count), ``python`` (version), ``platform``.
+- ``setup``: ``records`` (100,000), ``page_size`` (1,000), ``batch_size`` (500), ``database`` ("sqlite"),
+  ``workers`` (1), ``django_debug`` (false), ``mapping`` (``fields``, ``transforms``, ``steps``,
+  ``rules_with_chains``), ``memory_measure`` (how peak memory is taken).
+- ``hub``: the first run of the hub over 100,000 new records, pages of 1,000: ``seconds`` (run_request to
+  run_execute's return, when the target holds every record), ``records_per_second`` (fetched / seconds),
+  ``state`` and ``error`` (the run's), the run's counts ``fetched``, ``created``, ``updated``,
+  ``unchanged``, ``quarantined``, ``conflicts``, ``failed``, ``dead_lettered``; ``pages`` (as the run
+  counts them: the last, empty page included), ``queries`` (every SQL statement of the run, counted by a
+  ``connection.execute_wrapper``), ``queries_per_page``, ``delivery_queries`` (those made inside
+  ``deliver_due``, i.e. pushing), ``pipeline_queries_per_page`` (the others per page: fetch, map,
+  validate, match, merge, plan the outbox, finish), ``peak_rss_mib`` (of the worker process so far),
+  ``pushed_batches`` and ``pushed_records`` (what the target received during the run), and
+  ``source_busy_seconds`` and ``target_busy_seconds`` (time the servers spent handling requests: far below
+  ``seconds`` means they were not the bottleneck).
+- ``hub_second_run``: the same keys for a second run over the same, unchanged data (same process and
+  database), plus ``speedup``: first run's seconds / second run's seconds.
+- ``floor``: ``seconds``, ``records`` (moved) and ``records_per_second`` of ``bench.floor`` moving the
+  same 100,000 records.
+- ``hub_to_floor``: hub records_per_second / floor records_per_second.
+- ``memory``: ``peak_rss_mib_100000`` and ``peak_rss_mib_10000``: peak resident memory of the worker
+  process (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, whole process, Django included) at the end of the
+  first run, each size in its own fresh process and database; ``setup_rss_mib_100000`` and
+  ``setup_rss_mib_10000``: the same just before the run, after Django and the flow were set up;
+  ``ratio``: 100,000 / 10,000.
+- ``queries_per_page``: ``page_size_1000``: queries per page of the hub's first run above (100,000
+  records); ``page_size_500``: the same for a first run over 20,000 records in pages of 500, in a fresh
+  process and database (a run's fixed statements, about 25, add under one query per page to either);
+  ``ratio``: 1,000 / 500; ``pipeline_page_size_1000`` and ``pipeline_page_size_500``: the same without
+  the queries made while pushing.
+- ``targets``: per goal of issue 4 (``records_per_second``, ``hub_to_floor``, ``second_run_speedup``,
+  ``memory_ratio``, ``queries_per_page_ratio``): ``value``, ``goal`` (in words) and ``met`` (true/false).
+  Queries per page count as constant when the ratio is at most 1.10.
+- ``problems``: what went wrong (a run not succeeded, a record lost or duplicated); empty on success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.engine import MAPPING
+from bench.servers import SourceServer, TargetServer
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "bench"
+RESULT = ROOT / "var" / "bench.json"
+RECORDS = 100_000
+SMALL = 10_000
+PAGE_SIZE = 1000
+BATCH_SIZE = 500
+CHILD_TIMEOUT_SECONDS = 900  # per process; the whole bench takes a few minutes on two cores
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    records: int
+    page_size: int
+    runs: int = 1
+
+
+MAIN = Scenario("hub-100k-pages-1000", RECORDS, PAGE_SIZE, runs=2)
+PAGES_500 = Scenario("hub-20k-pages-500", 20_000, 500)  # 41 pages: enough to compare, and a minute less
+SMALL_RUN = Scenario("hub-10k-pages-1000", SMALL, PAGE_SIZE)
+PROFILED = Scenario("hub-10k-profiled", SMALL, PAGE_SIZE, runs=2)
+
+
+class Bench:
+    def __init__(self, source: SourceServer, target: TargetServer, env: dict[str, str]) -> None:
+        self.source, self.target, self.env = source, target, env
+        self.problems: list[str] = []
+
+    def child(self, name: str, args: list[str], database: Path | None = None) -> None:
+        env = self.env if database is None else {**self.env, "DATABASE_URL": f"sqlite:///{database}"}
+        print(f"  {name} ...", flush=True)
+        subprocess.run(  # noqa: S603 (our own interpreter and modules)
+            [sys.executable, *args], cwd=ROOT, env=env, check=True, timeout=CHILD_TIMEOUT_SECONDS
+        )
+
+    def migrate_template(self) -> Path:
+        template = WORK / "template.sqlite3"
+        self.child(
+            "migrating a fresh SQLite database", ["manage.py", "migrate", "--no-input", "-v", "0"], template
+        )
+        return template
+
+    def engine(self, scenario: Scenario, template: Path, profile: bool = False) -> dict[str, Any]:
+        self.source.serve(count=scenario.records, page_size=scenario.page_size)
+        self.target.reset()
+        database, out = WORK / f"{scenario.name}.sqlite3", WORK / f"{scenario.name}.json"
+        shutil.copyfile(template, database)
+        args = ["-m", "bench.engine", "--source-url", self.source.url, "--target-url", self.target.url]
+        args += ["--page-size", str(scenario.page_size), "--runs", str(scenario.runs), "--out", str(out)]
+        args += ["--profile", str(WORK)] if profile else []
+        what = f"hub: {scenario.records:,} records, pages of {scenario.page_size:,}, {scenario.runs} run(s)"
+        self.child(what, args, database)
+        result: dict[str, Any] = json.loads(out.read_text())
+        self.check_engine(scenario, result["runs"])
+        return result
+
+    def floor(self) -> dict[str, Any]:
+        self.source.serve(count=RECORDS, page_size=PAGE_SIZE)
+        self.target.reset()
+        out, database = WORK / "floor.json", WORK / "floor.sqlite3"
+        args = ["-m", "bench.floor", "--source-url", self.source.url, "--target-url", self.target.url]
+        args += ["--records", str(RECORDS), "--page-size", str(PAGE_SIZE), "--database", str(database)]
+        self.child(f"floor: {RECORDS:,} records, no hub logic", [*args, "--out", str(out)])
+        self.check_target("floor", RECORDS)
+        result: dict[str, Any] = json.loads(out.read_text())
+        return result
+
+    def check_engine(self, scenario: Scenario, runs: list[dict[str, Any]]) -> None:
+        for number, run in enumerate(runs, start=1):
+            where = f"{scenario.name}, run {number}"
+            if run["state"] != "succeeded" or run["fetched"] != scenario.records:
+                self.problems.append(f"{where}: {run['state']}, {run['fetched']} fetched. {run['error']}")
+            expected = ("created", scenario.records) if number == 1 else ("unchanged", scenario.records)
+            if run[expected[0]] != expected[1]:
+                self.problems.append(f"{where}: {run[expected[0]]} {expected[0]}, expected {expected[1]}")
+            pushed = scenario.records if number == 1 else 0
+            if run["pushed_records"] != pushed:
+                self.problems.append(f"{where}: {run['pushed_records']} records pushed, expected {pushed}")
+        self.check_target(scenario.name, scenario.records)
+
+    def check_target(self, where: str, records: int) -> None:
+        """Every record reached the target exactly once: as many distinct keys as records, no second write."""
+        stats = self.target.stats()
+        if (stats["distinct"], stats["duplicates"], stats["rejected"]) != (records, 0, 0):
+            self.problems.append(
+                f"{where}: the target holds {stats['distinct']:,} distinct records of {records:,}, "
+                f"{stats['duplicates']:,} duplicate writes, {stats['rejected']:,} rejected items"
+            )
+
+
+def environment(redis_port: int) -> dict[str, str]:
+    """Settings for the worker processes: production-like (DEBUG off), private files, no Redis."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hub.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "HUB_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "HUB_VAR_DIR": str(WORK),
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "LOG_LEVEL": "WARNING",
+        "BENCH_SOURCE_TOKEN": secrets.token_urlsafe(24),
+        "BENCH_TARGET_TOKEN": secrets.token_urlsafe(24),
+    }
+
+
+def closed_port() -> socket.socket:
+    """A port on 127.0.0.1 bound but not listening, so that connecting to it is refused at once."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def goal(value: float, met: bool, words: str) -> dict[str, Any]:
+    return {"value": round(value, 3), "goal": words, "met": met}
+
+
+def summary(results: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+    main, pages_500, small = (results[s.name] for s in (MAIN, PAGES_500, SMALL_RUN))
+    first, second = main["runs"]
+    hub_second = {**second, "speedup": first["seconds"] / second["seconds"]}
+    memory = {
+        "peak_rss_mib_100000": first["peak_rss_mib"],
+        "peak_rss_mib_10000": small["runs"][0]["peak_rss_mib"],
+        "setup_rss_mib_100000": main["setup_peak_rss_mib"],
+        "setup_rss_mib_10000": small["setup_peak_rss_mib"],
+        "ratio": first["peak_rss_mib"] / small["runs"][0]["peak_rss_mib"],
+    }
+    half = pages_500["runs"][0]
+    queries = {
+        "page_size_1000": first["queries_per_page"],
+        "page_size_500": half["queries_per_page"],
+        "ratio": first["queries_per_page"] / half["queries_per_page"],
+        "pipeline_page_size_1000": first["pipeline_queries_per_page"],
+        "pipeline_page_size_500": half["pipeline_queries_per_page"],
+    }
+    hub_to_floor = first["records_per_second"] / floor["records_per_second"]
+    targets = {
+        "records_per_second": goal(
+            first["records_per_second"], first["records_per_second"] >= 5000, ">= 5000"
+        ),
+        "hub_to_floor": goal(hub_to_floor, hub_to_floor >= 0.5, ">= 0.5 (an aim)"),
+        "second_run_speedup": goal(hub_second["speedup"], hub_second["speedup"] >= 4, ">= 4"),
+        "memory_ratio": goal(memory["ratio"], memory["ratio"] <= 1.25, "<= 1.25"),
+        "queries_per_page_ratio": goal(queries["ratio"], queries["ratio"] <= 1.10, "<= 1.10 (constant)"),
+    }
+    return {
+        "hub": first,
+        "hub_second_run": hub_second,
+        "floor": floor,
+        "hub_to_floor": hub_to_floor,
+        "memory": memory,
+        "queries_per_page": queries,
+        "targets": targets,
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    hub, second, floor = result["hub"], result["hub_second_run"], result["floor"]
+    memory, queries, targets = result["memory"], result["queries_per_page"], result["targets"]
+
+    def verdict(name: str) -> str:
+        target = targets[name]
+        return f"goal {target['goal']}: {'met' if target['met'] else 'NOT met'}"
+
+    mapping = result["setup"]["mapping"]
+    print(f"\nIntegration Hub bench: {RECORDS:,} records, SQLite, one worker, HTTP on 127.0.0.1")
+    print(
+        f"  pages of {PAGE_SIZE:,}, batches of {BATCH_SIZE}, {mapping['fields']} fields, "
+        f"transforms {', '.join(mapping['transforms'])} ({mapping['steps']} steps)"
+    )
+    rows = [
+        ("hub, first run", f"{hub['seconds']:7.1f} s  {hub['records_per_second']:9,.0f} records/s",
+         verdict("records_per_second")),
+        ("hub, second run, unchanged", f"{second['seconds']:7.1f} s  {second['speedup']:9.1f}x faster",
+         verdict("second_run_speedup")),
+        ("floor, no hub logic", f"{floor['seconds']:7.1f} s  {floor['records_per_second']:9,.0f} records/s",
+         f"hub/floor {result['hub_to_floor']:.2f}, {verdict('hub_to_floor')}"),
+        ("peak RSS 100k / 10k", f"{memory['peak_rss_mib_100000']:5.0f} / {memory['peak_rss_mib_10000']:.0f} MiB",
+         f"ratio {memory['ratio']:.2f}, {verdict('memory_ratio')}"),
+        ("queries/page 1000 / 500", f"{queries['page_size_1000']:6.1f} / {queries['page_size_500']:.1f}",
+         f"ratio {queries['ratio']:.2f}, {verdict('queries_per_page_ratio')}"),
+        ("  without pushing", f"{queries['pipeline_page_size_1000']:6.1f} / {queries['pipeline_page_size_500']:.1f}",
+         ""),
+    ]  # fmt: skip
+    for label, figures, note in rows:
+        print(f"  {label:<28}{figures:<33}{note}".rstrip())
+    print(
+        f"  servers busy during the first run: source {hub['source_busy_seconds']:.1f} s, "
+        f"target {hub['target_busy_seconds']:.1f} s of {hub['seconds']:.1f} s"
+    )
+    print(f"  written to {RESULT.relative_to(ROOT)}")
+
+
+def measure(bench: Bench) -> dict[str, Any]:
+    template = bench.migrate_template()
+    floor = bench.floor()
+    results = {s.name: bench.engine(s, template) for s in (MAIN, PAGES_500, SMALL_RUN)}
+    return {
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "setup": {
+            "records": RECORDS,
+            "page_size": PAGE_SIZE,
+            "batch_size": BATCH_SIZE,
+            "database": "sqlite",
+            "workers": 1,
+            "django_debug": False,
+            "mapping": MAPPING,
+            "memory_measure": "peak RSS of the worker process, resource.getrusage(RUSAGE_SELF).ru_maxrss",
+        },
+        **summary(results, floor),
+        "problems": bench.problems,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Measure the engine against a script with no hub logic.")
+    parser.add_argument("--profile", action="store_true", help="profile a 10,000-record run instead")
+    args = parser.parse_args()
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    started = time.monotonic()
+    redis = closed_port()
+    env = environment(redis.getsockname()[1])
+    source = SourceServer(token=env["BENCH_SOURCE_TOKEN"])
+    target = TargetServer(token=env["BENCH_TARGET_TOKEN"])
+    with redis, source, target:
+        bench = Bench(source, target, env)
+        if args.profile:
+            bench.engine(PROFILED, bench.migrate_template(), profile=True)
+            print(*bench.problems, sep="\n")
+            return
+        result = measure(bench)
+    RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    report(result)
+    print(f"  the bench took {time.monotonic() - started:.0f} s")
+    if result["problems"]:
+        print("\nThe bench FAILED: records were lost or duplicated.", *result["problems"], sep="\n  ")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
