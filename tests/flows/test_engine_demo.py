@@ -81,3 +81,32 @@ def test_linking_the_erp_first_then_the_crm_updates_erp_customers_instead_of_dup
     assert len(erp_after) - erp_before <= created_in_erp  # known customers were updated, not created again
     k2002 = next(c for c in erp_after if c["customer_no"] == "K-2002")
     assert k2002["street"] == "Am Sandtorkai 3"
+
+
+def test_dead_letters_are_replayed_from_the_command_line_once_the_target_is_back(demo, sample_systems):
+    from io import StringIO
+
+    import requests
+    from django.core.management import call_command
+
+    erp = sample_systems.urls["erp"]
+    Flow.objects.filter(name=CRM_FLOW).update(max_attempts=1)
+    requests.post(f"{erp}/_control/reset", timeout=5)  # the sample servers live for the whole session
+    requests.post(f"{erp}/_control/outage", json={"mode": "down", "status": 503}, timeout=5)
+    try:
+        run = run_now(CRM_FLOW)
+    finally:
+        requests.post(f"{erp}/_control/outage", json={"mode": "up"}, timeout=5)
+    assert run.dead_lettered > 0
+    dead = Delivery.objects.filter(state=DeliveryState.DEAD, target__name="ERP")
+    count = dead.count()
+    assert count == Record.objects.count()
+
+    out = StringIO()
+    call_command("dead_letters", "replay", "--flow", CRM_FLOW, "--now", stdout=out)
+
+    assert f"{count} dead letter(s) queued" in out.getvalue()
+    assert not Delivery.objects.filter(state__in=[DeliveryState.DEAD, DeliveryState.PENDING]).exists()
+    state = requests.get(f"{erp}/_control/state", timeout=5).json()
+    created = [w for w in state["write_log"] if w["resource"] == "customers" and w["action"] == "created"]
+    assert len(created) == count  # each delivered exactly once
