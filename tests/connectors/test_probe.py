@@ -38,7 +38,6 @@ def test_probe_of_a_slow_system_times_out(api, make_connector):
     assert not result.reachable
     assert result.message.startswith("No answer from 127.0.0.1:")
     assert "within 0.2 s" in result.message
-    assert result.elapsed_ms < 1400
 
 
 def test_probe_of_a_failing_system_reports_the_status(api, make_connector):
