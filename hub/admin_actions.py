@@ -1,4 +1,4 @@
-"""The confirmation page shared by admin actions that change data (Django's own delete-selected pattern)."""
+"""Shared admin pieces: the confirmation page of actions that change data, and read-only admins and inlines."""
 
 from __future__ import annotations
 
@@ -36,3 +36,29 @@ def confirmation_page(
         "action": request.POST.get("action", ""),
     }
     return TemplateResponse(request, "admin/hub/confirm_action.html", context)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent for reading: histories, cross-references, attempts."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields or ()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log or history: it can be read and filtered, never added to, changed or deleted by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from hub.admin_actions import confirmation_page, confirmed
+from hub.admin_actions import ReadOnlyInline, confirmation_page, confirmed
 from hub.catalog.models import Conflict, CrossReference, Entity, EntityField, Record, SourceOfTruth
 from hub.catalog.selectors import source_of_truth_matrix
 from hub.catalog.services import conflict_resolve
@@ -149,29 +149,17 @@ class SourceOfTruthAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-class ConflictInline(admin.TabularInline):
+class ConflictInline(ReadOnlyInline):
     model = Conflict
     fields = ["field", "system", "kept_value", "offered_value", "state", "updated_at"]
-    readonly_fields = ["field", "system", "kept_value", "offered_value", "state", "updated_at"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conflict]:
         return super().get_queryset(request).select_related("system")
 
 
-class CrossReferenceInline(admin.TabularInline):
+class CrossReferenceInline(ReadOnlyInline):
     model = CrossReference
     fields = ["system", "external_id", "last_hash", "updated_at"]
-    readonly_fields = ["system", "external_id", "last_hash", "updated_at"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CrossReference]:
         return super().get_queryset(request).select_related("system")

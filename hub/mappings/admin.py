@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
-from hub.admin_actions import confirmation_page, confirmed
+from hub.admin_actions import ReadOnlyInline, confirmation_page, confirmed
 from hub.flows.services import flows_using_mapping
 from hub.mappings.forms import MappingRuleForm, MappingRuleFormSet, PublishForm
 from hub.mappings.models import Mapping, MappingRule, MappingVersion
@@ -34,17 +34,11 @@ class MappingRuleInline(admin.TabularInline):
     fields = ["position", "source", "target", "transforms"]
 
 
-class MappingVersionInline(admin.TabularInline):
+class MappingVersionInline(ReadOnlyInline):
     model = MappingVersion
     fields = ["number", "published_at", "published_by", "note"]
-    readonly_fields = ["number", "published_at", "published_by", "note"]
-    extra = 0
-    can_delete = False
     show_change_link = True
     verbose_name_plural = "published versions (runs use the newest)"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MappingVersion]:
         return super().get_queryset(request).select_related("published_by")

@@ -11,22 +11,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from hub.admin_actions import confirmation_page, confirmed
-from hub.flows.admin.runs import ReadOnlyAdmin
+from hub.admin_actions import ReadOnlyAdmin, ReadOnlyInline, confirmation_page, confirmed
 from hub.flows.engine.context import RunSetupError
 from hub.flows.models import DeadLetter, Delivery, DeliveryAttempt
 from hub.flows.outbox import dead_letter_discard, dead_letter_replay
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
     fields = ["at", "ok", "status_code", "duration_ms", "permanent", "error"]
-    readonly_fields = ["at", "ok", "status_code", "duration_ms", "permanent", "error"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class DeliveryAdminBase(ReadOnlyAdmin):

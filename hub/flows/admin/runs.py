@@ -11,20 +11,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from hub.admin_actions import confirmation_page, confirmed
+from hub.admin_actions import ReadOnlyAdmin, confirmation_page, confirmed
 from hub.flows.models import Quarantined, QuarantineState, RecordOutcome, Run, RunState
 from hub.flows.quarantine import QuarantineError, quarantine_check, quarantine_reject, quarantine_resubmit
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Run)
