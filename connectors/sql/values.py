@@ -4,6 +4,11 @@ Records leave the connector as JSON-able dicts: dates, times and datetimes becom
 Decimals strings (no float rounding), bytes base64, UUIDs strings. On the way in (a changed-since value,
 a saved position, a pushed payload) ``revive`` turns such strings back into the Python type the column
 declares, so that every database compares and stores them as its own type.
+
+A date and time with a zone (the hub's canonical ``2025-01-06T08:00:00Z``) meant for a column without one
+becomes the UTC time without its zone. Left with its zone, SQLite would drop the zone while PostgreSQL
+converts it to the session's time zone: the same record would be stored (and a changed-since position
+compared) an hour or more apart depending on a server setting the hub does not control.
 """
 
 from __future__ import annotations
@@ -49,9 +54,22 @@ def revive(column: sa.Column[Any], value: Any) -> Any:
     """``value`` as the column's Python type; raises ``ValueError`` when it cannot be one."""
     kind = python_type(column)
     reviver = _REVIVERS.get(kind) if kind is not None else None
-    if value is None or reviver is None or isinstance(value, kind or ()):
+    if value is None or reviver is None:
         return value
-    return reviver(value)
+    revived = value if isinstance(value, kind or ()) else reviver(value)
+    if kind is dt.datetime and not _keeps_zone(column):
+        return _utc_wall_time(revived)
+    return revived
+
+
+def _keeps_zone(column: sa.Column[Any]) -> bool:
+    return bool(getattr(column.type, "timezone", False))
+
+
+def _utc_wall_time(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _datetime(value: Any) -> dt.datetime:
