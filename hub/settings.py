@@ -83,12 +83,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "auditlog",
     "django_rq",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "hub.audit",
     "hub.systems",
     "hub.catalog",
     "hub.mappings",
     "hub.flows",
     "hub.configuration",
+    "hub.api",
     "demo",
 ]
 
@@ -207,6 +212,34 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# The partner REST API (hub/api): keys instead of sessions, problem documents for every error.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["hub.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["hub.api.permissions.HasPartnerKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["hub.api.throttling.KeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "hub.api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "hub.api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Integration Hub partner API",
+    "DESCRIPTION": "Push records into the hub, follow what happened to them, read canonical records with "
+    "their provenance, start flows and replay dead letters. Every error is an RFC 9457 problem document.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {
+        "row_id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
+    },
 }
 
 HUB_SAMPLE_SECRETS_FILE = VAR_DIR / "demo" / "secrets.json"

@@ -10,6 +10,7 @@ admin.site.index_title = "Configuration and operations"
 
 urlpatterns = [
     path("hooks/flows/<int:flow_id>/", webhook, name="flow_webhook"),
+    path("api/v1/", include("hub.api.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
