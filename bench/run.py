@@ -49,10 +49,13 @@ Keys of var/bench.json:
   records); ``page_size_500``: the same for a first run over 20,000 records in pages of 500, in a fresh
   process and database (a run's fixed statements, about 25, add under one query per page to either);
   ``ratio``: 1,000 / 500; ``pipeline_page_size_1000`` and ``pipeline_page_size_500``: the same without
-  the queries made while pushing.
+  the queries made while pushing, and ``pipeline_ratio``; ``delivery_per_batch_page_size_1000`` and
+  ``delivery_per_batch_page_size_500``: queries made while pushing, per batch pushed (batches are 500
+  records whatever the page size, so a page of 1,000 pushes two), and ``delivery_per_batch_ratio``.
 - ``targets``: per goal of issue 4 (``records_per_second``, ``hub_to_floor``, ``second_run_speedup``,
   ``memory_ratio``, ``queries_per_page_ratio``): ``value``, ``goal`` (in words) and ``met`` (true/false).
-  Queries per page count as constant when the ratio is at most 1.10.
+  Queries count as constant when both the pipeline's ratio per page and the pushes' ratio per batch are
+  at most 1.10; ``queries_per_page_ratio``'s value is the larger of the two.
 - ``problems``: what went wrong (a run not succeeded, a record lost or duplicated); empty on success.
 """
 
@@ -214,7 +217,14 @@ def summary(results: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
         "ratio": first["queries_per_page"] / half["queries_per_page"],
         "pipeline_page_size_1000": first["pipeline_queries_per_page"],
         "pipeline_page_size_500": half["pipeline_queries_per_page"],
+        "pipeline_ratio": first["pipeline_queries_per_page"] / half["pipeline_queries_per_page"],
+        "delivery_per_batch_page_size_1000": first["delivery_queries"] / max(first["pushed_batches"], 1),
+        "delivery_per_batch_page_size_500": half["delivery_queries"] / max(half["pushed_batches"], 1),
     }
+    queries["delivery_per_batch_ratio"] = (
+        queries["delivery_per_batch_page_size_1000"] / queries["delivery_per_batch_page_size_500"]
+    )
+    constant = max(queries["pipeline_ratio"], queries["delivery_per_batch_ratio"])
     hub_to_floor = first["records_per_second"] / floor["records_per_second"]
     targets = {
         "records_per_second": goal(
@@ -223,7 +233,9 @@ def summary(results: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
         "hub_to_floor": goal(hub_to_floor, hub_to_floor >= 0.5, ">= 0.5 (an aim)"),
         "second_run_speedup": goal(hub_second["speedup"], hub_second["speedup"] >= 4, ">= 4"),
         "memory_ratio": goal(memory["ratio"], memory["ratio"] <= 1.25, "<= 1.25"),
-        "queries_per_page_ratio": goal(queries["ratio"], queries["ratio"] <= 1.10, "<= 1.10 (constant)"),
+        "queries_per_page_ratio": goal(
+            constant, constant <= 1.10, "<= 1.10 (constant: per page for the pipeline, per batch for pushes)"
+        ),
     }
     return {
         "hub": first,
@@ -259,10 +271,13 @@ def report(result: dict[str, Any]) -> None:
          f"hub/floor {result['hub_to_floor']:.2f}, {verdict('hub_to_floor')}"),
         ("peak RSS 100k / 10k", f"{memory['peak_rss_mib_100000']:5.0f} / {memory['peak_rss_mib_10000']:.0f} MiB",
          f"ratio {memory['ratio']:.2f}, {verdict('memory_ratio')}"),
-        ("queries/page 1000 / 500", f"{queries['page_size_1000']:6.1f} / {queries['page_size_500']:.1f}",
-         f"ratio {queries['ratio']:.2f}, {verdict('queries_per_page_ratio')}"),
-        ("  without pushing", f"{queries['pipeline_page_size_1000']:6.1f} / {queries['pipeline_page_size_500']:.1f}",
-         ""),
+        ("queries/page 1000 / 500", f"{queries['pipeline_page_size_1000']:6.1f} / "
+         f"{queries['pipeline_page_size_500']:.1f}", f"ratio {queries['pipeline_ratio']:.2f}, pipeline"),
+        ("queries/pushed batch", f"{queries['delivery_per_batch_page_size_1000']:6.1f} / "
+         f"{queries['delivery_per_batch_page_size_500']:.1f}", f"ratio {queries['delivery_per_batch_ratio']:.2f}, "
+         f"batches of {BATCH_SIZE}; {verdict('queries_per_page_ratio')}"),
+        ("  all queries per page", f"{queries['page_size_1000']:6.1f} / {queries['page_size_500']:.1f}",
+         "a page of 1,000 pushes two batches, a page of 500 one"),
     ]  # fmt: skip
     for label, figures, note in rows:
         print(f"  {label:<28}{figures:<33}{note}".rstrip())

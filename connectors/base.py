@@ -91,9 +91,19 @@ class ProbeResult:
         return self.reachable and self.authenticated
 
 
+# A record the connector found but could not read (a CSV line with too many values, say) carries the reason
+# under this key; the engine quarantines it with that reason, never drops it.
+UNREADABLE = "_error"
+
+
 @dataclass(frozen=True)
 class Page:
-    """One page of raw source records and the cursor to resume after it."""
+    """One page of raw source records and the cursor to resume after it.
+
+    For a connector whose ``resumes`` is true, ``cursor`` is its own position (opaque to the engine), which
+    the next run passes back as ``fetch(since=...)`` once every record up to it is stored. Otherwise it is
+    only the paging position within this fetch, and ``since`` is a changed-at value the engine takes from
+    the records (the flow's "changed-at field")."""
 
     records: list[dict[str, Any]]
     cursor: str | None
@@ -161,6 +171,8 @@ class Connector:
     label: ClassVar[str]
     description: ClassVar[str] = ""
     params: ClassVar[Sequence[Param]] = ()
+    # True when each page's cursor is where the next run resumes (see ``Page``).
+    resumes: ClassVar[bool] = False
 
     def __init__(self, config: ConnectorConfig):
         self.config = config

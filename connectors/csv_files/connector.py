@@ -37,6 +37,7 @@ class CsvFilesConnector(Connector):
     label = "CSV files in a folder"
     description = "CSV files another system leaves in a folder, and files the hub leaves for it in another."
     params = PARAMS
+    resumes = True  # each page's cursor is the position to resume from
 
     @cached_property
     def options(self) -> CsvOptions:

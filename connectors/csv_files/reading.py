@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.base import ConnectorError
+from connectors.base import UNREADABLE, ConnectorError
 
 from .cursor import Partial
 from .folders import FileInfo, folder_error
@@ -130,5 +130,5 @@ def _record(
     if not problem and columns is not None and len(line.values) != len(columns):
         problem = f"{len(line.values)} values where {expected} {len(columns)} columns"
     if problem or columns is None:
-        return {**source, "_error": f"{file.name}, line {line.number}: {problem}.", "_values": line.values}
+        return {**source, UNREADABLE: f"{file.name}, line {line.number}: {problem}.", "_values": line.values}
     return {**dict(zip(columns, line.values, strict=True)), **source}

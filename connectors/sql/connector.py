@@ -42,6 +42,7 @@ class SqlConnector(Connector):
     label = "SQL database"
     description = "A table of a PostgreSQL or SQLite database: reads changed rows, writes records by id."
     params = PARAMS
+    resumes = True  # each page's cursor is the position to resume from
 
     def __init__(self, config: ConnectorConfig):
         super().__init__(config)

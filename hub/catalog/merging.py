@@ -41,16 +41,22 @@ def merge_values(
 ) -> MergeResult:
     """``stamp`` is the provenance written for every value taken (system, time, run)."""
     result = MergeResult(data=dict(data), provenance=dict(provenance))
+    entry = dict(stamp)  # one provenance entry, shared by the fields this merge takes
     for name, value in incoming.items():
         current = data.get(name)
         if value == current:
             continue
-        owner = owner_of(name)
-        if _empty(value) and owner is not None and owner != source_id:
-            continue  # a system that lacks a value does not disagree with the one that has it
-        if owner is None or owner == source_id or (name not in data or _empty(current)):
+        filling = name not in data or _empty(current)
+        if filling and not _empty(value):
+            take = True  # a new value for an empty field: whoever owns it, nobody disagrees
+        else:
+            owner = owner_of(name)
+            if _empty(value) and owner is not None and owner != source_id:
+                continue  # a system that lacks a value does not disagree with the one that has it
+            take = owner is None or owner == source_id or filling
+        if take:
             result.data[name] = value
-            result.provenance[name] = dict(stamp)
+            result.provenance[name] = entry
             result.changed.append(name)
         else:
             result.conflicts.append(OfferedValue(field=name, kept=current, offered=value))

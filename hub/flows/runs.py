@@ -19,7 +19,7 @@ from connectors.base import ConnectorError
 from hub.audit.services import Actor, actor_user
 from hub.flows.engine.context import RunContext, RunSetupError, run_context
 from hub.flows.engine.delivering import deliver_due
-from hub.flows.engine.pipeline import PageWork, corrected_item, process_items, process_page
+from hub.flows.engine.pipeline import PageWork, corrected_item, later_cursor, process_items, process_page
 from hub.flows.models import (
     Delivery,
     DeliveryState,
@@ -39,6 +39,7 @@ from hub.systems.vault import VaultError
 
 log = logging.getLogger(__name__)
 
+CORRECTIONS_PER_RUN = 1000  # corrected records a run takes; the rest wait for the next run
 STALE_AFTER = timedelta(seconds=90)  # a running run without a heartbeat for this long is abandoned
 OUTCOME_FIELDS = {
     Outcome.CREATED: "created",
@@ -108,7 +109,9 @@ def run_execute(run_id: int, *, worker: str | None = None) -> Run | None:
         try:
             _read_all(ctx)
             _drain(ctx)
-            return _finish(ctx)
+            finished = _finish(ctx)
+            _more_corrections(ctx)
+            return finished
         except (ConnectorError, VaultError) as error:
             return _fail(run, f"{ctx.source.name}, page {run.pages + 1}: {error}")
         except RunSuperseded:
@@ -154,6 +157,7 @@ def _reason(ctx: RunContext) -> str:
 
 
 def _read_all(ctx: RunContext) -> None:
+    _load_corrections(ctx)
     if ctx.flow.trigger in (Trigger.WEBHOOK, Trigger.API_PUSH):
         _read_pushed(ctx)
         _read_corrections(ctx, ctx.run.pages + 1)
@@ -165,7 +169,10 @@ def _read_all(ctx: RunContext) -> None:
         number = 0
         for number, page in enumerate(pages, start=1):
             work = process_page(ctx, number, page.records)
-            run.cursor_after = max(run.cursor_after, work.cursor)
+            if source.resumes:  # the connector's own position, past this page's records, now stored
+                run.cursor_after = page.cursor or run.cursor_after
+            else:
+                run.cursor_after = later_cursor(run.cursor_after, work.cursor)
             _page_done(run, number, len(page.records), work)
             _deliver_now(ctx)
     finally:
@@ -189,16 +196,45 @@ def _read_pushed(ctx: RunContext) -> None:
         _deliver_now(ctx)
 
 
+def _load_corrections(ctx: RunContext) -> None:
+    waiting = Quarantined.objects.filter(flow=ctx.flow, system=ctx.source, state=QuarantineState.RESUBMITTED)
+    ctx.corrections = {q.external_id: q for q in waiting.order_by("pk")[:CORRECTIONS_PER_RUN]}
+
+
+def _more_corrections(ctx: RunContext) -> None:
+    """Corrections beyond what one run takes (or made while it ran) get a run of their own."""
+    if Quarantined.objects.filter(flow=ctx.flow, state=QuarantineState.RESUBMITTED).exists():
+        run_request(flow=ctx.flow, trigger="resubmit")
+
+
 def _read_corrections(ctx: RunContext, number: int) -> None:
-    """Quarantined records that people corrected are processed as one more page of this run."""
-    corrected = list(Quarantined.objects.filter(flow=ctx.flow, state=QuarantineState.RESUBMITTED)[:1000])
+    """Corrections the source did not send again in this run are processed as one more page.
+
+    A correction whose record the source sent in this run, changed, is superseded by that newer version
+    (the record has its outcome already); one whose record came unchanged was applied in its place."""
+    waiting = ctx.corrections
+    if not waiting:
+        return
+    seen = set(
+        RecordOutcome.objects.filter(
+            run=ctx.run, system=ctx.source, external_id__in=list(waiting)
+        ).values_list("external_id", flat=True)
+    )
+    now = timezone.now()
+    if seen:
+        Quarantined.objects.filter(pk__in=[waiting[e].pk for e in seen]).update(
+            state=QuarantineState.APPLIED, run=ctx.run, updated_at=now,
+            reason=f"superseded: {ctx.source.name} sent a newer version in run {ctx.run.pk}",
+        )  # fmt: skip
+    corrected = [q for external_id, q in waiting.items() if external_id not in seen]
+    ctx.corrections = {}
     if not corrected:
         return
     items = [corrected_item(ctx, q.external_id, q.payload, q.values) for q in corrected]
     with transaction.atomic():
         work = process_items(ctx, PageWork(number=number), items)
         Quarantined.objects.filter(pk__in=[q.pk for q in corrected]).update(
-            state=QuarantineState.APPLIED, run=ctx.run, updated_at=timezone.now()
+            state=QuarantineState.APPLIED, run=ctx.run, updated_at=now
         )
     _page_done(ctx.run, number, len(items), work)
     _deliver_now(ctx)

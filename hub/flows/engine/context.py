@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from connectors.base import Connector
 from hub.catalog.models import SourceOfTruth
 from hub.catalog.schema import EntitySchema
 from hub.catalog.selectors import entity_schema
-from hub.flows.models import Flow, Run
+from hub.flows.models import Flow, Quarantined, Run
 from hub.mappings.models import Direction, Mapping, MappingVersion
 from hub.mappings.services import rules_from_data
 from hub.mappings.transforms import CompiledMapping, compile_rules
@@ -51,6 +54,11 @@ class RunContext:
     entity_owner: int | None  # system id
     field_owners: dict[str, int]
     targets: dict[int, Target] = field(default_factory=dict)
+    # Everything besides the raw record that decides what a record becomes: with the same salt, the same raw
+    # record gives the same canonical values and the same deliveries (see pipeline.fingerprint).
+    salt: str = ""
+    # Quarantined records people corrected, waiting for this run, by external id (see runs._read_corrections).
+    corrections: dict[str, Quarantined] = field(default_factory=dict)
 
     def owner_of(self, name: str) -> int | None:
         return self.field_owners.get(name, self.entity_owner)
@@ -62,8 +70,14 @@ class RunContext:
 
 
 def content_hash(values: Any) -> str:
-    text = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """A fingerprint of JSON-like values: keys sorted, anything else JSON cannot hold written as text."""
+    try:
+        text = orjson.dumps(values, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    except TypeError:  # an integer beyond 64 bits: the standard library writes any
+        text = json.dumps(
+            values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        ).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 def _published(mapping: Mapping) -> MappingVersion:
@@ -104,11 +118,23 @@ def run_context(run: Run) -> RunContext:
         field_owners={o.field.name: o.system_id for o in owners if o.field is not None},
     )
     versions = {flow.source.name: inbound_version.number}
+    version_ids = [inbound_version.pk]
     for system in flow.targets.all():
         outbound = _mapping(flow, system, Direction.OUTBOUND)
         version = _published(outbound)
         compiled = compile_rules(rules_from_data(version.rules))
         ctx.targets[system.pk] = Target(system, compiled, version.number, outbound.resource or None)
         versions[system.name] = version.number
+        version_ids.append(version.pk)
     run.mapping_versions = versions
+    ctx.salt = content_hash(
+        {
+            "mapping_versions": version_ids,
+            "schema": dataclasses.asdict(schema),
+            "carried": sorted(carried),
+            "owners": [ctx.entity_owner, sorted(ctx.field_owners.items())],
+            "id_path": ctx.id_path,
+            "create_in_targets": flow.create_in_targets,
+        }
+    )
     return ctx

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from connectors.base import ConnectorError, OutgoingRecord, PushOutcome, RateLimitedError
 from hub.catalog.models import CrossReference
+from hub.flows.engine import bulk
 from hub.flows.engine.context import Target
 from hub.flows.engine.outbox import idempotency_key
 from hub.flows.models import Delivery, DeliveryAttempt, DeliveryState, Flow, Run
@@ -42,7 +44,29 @@ def due(flow: Flow, now: datetime, run: Run | None = None) -> QuerySet[Delivery]
     return found.filter(run=run) if run is not None else found
 
 
-def claim(flow: Flow, *, limit: int, run: Run | None = None) -> list[Delivery]:
+@dataclass(slots=True)
+class Claimed:
+    """A delivery this worker claimed: only what pushing and recording it need."""
+
+    pk: int
+    record_id: int
+    target_id: int
+    idempotency_key: str
+    content_hash: str
+    payload: Any
+    external_id: str
+    attempts: int
+    batch_key: str
+    state: str = DeliveryState.PENDING
+
+
+CLAIMED = [
+    "pk", "record_id", "target_id", "idempotency_key", "content_hash", "payload", "external_id", "attempts",
+    "batch_key",
+]  # fmt: skip
+
+
+def claim(flow: Flow, *, limit: int, run: Run | None = None) -> list[Claimed]:
     """Take up to ``limit`` due deliveries for this worker alone (a conditional update, checked)."""
     now, token = timezone.now(), uuid.uuid4().hex
     first = list(due(flow, now, run).order_by("pk").values_list("pk", "batch_key")[:limit])
@@ -54,7 +78,8 @@ def claim(flow: Flow, *, limit: int, run: Run | None = None) -> list[Delivery]:
         due(flow, now).filter(batch_key__in=keys).values_list("pk", flat=True)
     )
     due(flow, now).filter(pk__in=ids).update(claim_token=token, next_attempt_at=now + LEASE)
-    return list(Delivery.objects.filter(claim_token=token).select_related("record", "target").order_by("pk"))
+    rows = Delivery.objects.filter(pk__in=ids, claim_token=token).order_by("pk").values_list(*CLAIMED)
+    return [Claimed(*row) for row in rows]
 
 
 def deliver_due(
@@ -74,12 +99,12 @@ def deliver_due(
     return len(claimed)
 
 
-def _batches(claimed: Sequence[Delivery]) -> list[tuple[int, list[Delivery]]]:
+def _batches(claimed: Sequence[Claimed]) -> list[tuple[int, list[Claimed]]]:
     """Retried deliveries go out in exactly the batch they were first sent in (same members, same order),
     so the batch's idempotency key is the same and a target that stored a batch whose answer was lost
     recognises it. New deliveries are cut into batches whose membership is written down before sending."""
-    kept: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
-    fresh: dict[int, list[Delivery]] = defaultdict(list)
+    kept: dict[tuple[int, str], list[Claimed]] = defaultdict(list)
+    fresh: dict[int, list[Claimed]] = defaultdict(list)
     for delivery in claimed:
         if delivery.batch_key:
             kept[(delivery.target_id, delivery.batch_key)].append(delivery)
@@ -95,7 +120,7 @@ def _batches(claimed: Sequence[Delivery]) -> list[tuple[int, list[Delivery]]]:
     return batches
 
 
-def _push(flow: Flow, target: Target | None, deliveries: Sequence[Delivery], reason: str) -> None:
+def _push(flow: Flow, target: Target | None, deliveries: Sequence[Claimed], reason: str) -> None:
     started = time.monotonic()
     if target is None:
         error = ConnectorError("This system is no longer a target of the flow.", permanent=True)
@@ -106,7 +131,7 @@ def _push(flow: Flow, target: Target | None, deliveries: Sequence[Delivery], rea
     _record(flow, deliveries, outcomes, each_ms)
 
 
-def _call(target: Target, deliveries: Sequence[Delivery], reason: str) -> list[PushOutcome]:
+def _call(target: Target, deliveries: Sequence[Claimed], reason: str) -> list[PushOutcome]:
     batch = [OutgoingRecord(d.idempotency_key, d.payload, d.external_id or None) for d in deliveries]
     try:
         outcomes = target.connector(reason).push(batch, resource=target.resource)
@@ -121,13 +146,13 @@ def _call(target: Target, deliveries: Sequence[Delivery], reason: str) -> list[P
 
 
 def _record(
-    flow: Flow, deliveries: Sequence[Delivery], outcomes: Sequence[PushOutcome], each_ms: float
+    flow: Flow, deliveries: Sequence[Claimed], outcomes: Sequence[PushOutcome], each_ms: float
 ) -> None:
     """Write the outcome of one push: a few grouped updates, not one statement per row."""
     now = timezone.now()
     wait = backoff_seconds(flow, max(d.attempts for d in deliveries) + 1)  # one wait for the whole batch
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    ids_changed: list[Delivery] = []
+    ids_changed: list[tuple[int, str]] = []
     attempts = []
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
         delivery.attempts += 1
@@ -136,37 +161,36 @@ def _record(
             delivery.state = DeliveryState.DELIVERED
             if outcome.external_id and outcome.external_id != delivery.external_id:
                 delivery.external_id = outcome.external_id
-                ids_changed.append(delivery)
+                ids_changed.append((delivery.pk, delivery.external_id))
             groups[(DeliveryState.DELIVERED, None, "", False)].append(delivery.pk)
         else:
             groups[_failed(flow, delivery, outcome.error, now, wait)].append(delivery.pk)
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(attempts)
+        bulk.insert(DeliveryAttempt, ATTEMPT, attempts)
         for (state, next_at, error, permanent), ids in groups.items():
             Delivery.objects.filter(pk__in=ids).update(
                 state=state, next_attempt_at=next_at, last_error=error, permanent_error=permanent,
                 attempts=F("attempts") + 1, claim_token="", updated_at=now,
                 delivered_at=now if state == DeliveryState.DELIVERED else None,
             )  # fmt: skip
-        Delivery.objects.bulk_update(ids_changed, ["external_id"])
+        if ids_changed:
+            bulk.update(Delivery, ["external_id"], ids_changed)
         _remember(flow, [d for d in deliveries if d.state == DeliveryState.DELIVERED])
 
 
-def _attempt(delivery: Delivery, outcome: PushOutcome, now: datetime, each_ms: float) -> DeliveryAttempt:
+ATTEMPT = ["delivery", "at", "ok", "error", "permanent", "status_code", "duration_ms"]
+
+
+def _attempt(delivery: Claimed, outcome: PushOutcome, now: datetime, each_ms: float) -> tuple[Any, ...]:
     error = outcome.error
-    return DeliveryAttempt(
-        delivery=delivery,
-        at=now,
-        ok=outcome.ok,
-        error="" if error is None else str(error)[:2000],
-        permanent=bool(error is not None and error.permanent),
-        status_code=None if error is None else error.status_code,
-        duration_ms=each_ms,
-    )
+    return (
+        delivery.pk, now, outcome.ok, "" if error is None else str(error)[:2000],
+        bool(error is not None and error.permanent), None if error is None else error.status_code, each_ms,
+    )  # fmt: skip
 
 
 def _failed(
-    flow: Flow, delivery: Delivery, error: ConnectorError | None, now: datetime, wait: float
+    flow: Flow, delivery: Claimed, error: ConnectorError | None, now: datetime, wait: float
 ) -> tuple[Any, ...]:
     """The delivery's next state, as (state, next attempt, error, permanent)."""
     error = error or ConnectorError("The push failed without a reason.")
@@ -179,29 +203,30 @@ def _failed(
     return (DeliveryState.PENDING, now + timedelta(seconds=wait), message, False)
 
 
-def _remember(flow: Flow, delivered: Sequence[Delivery]) -> None:
+def _remember(flow: Flow, delivered: Sequence[Claimed]) -> None:
     """Cross-references: which id the target gave the record, and what content it now holds."""
     if not delivered:
         return
-    target_ids = {d.target_id for d in delivered}
     existing = {
-        (x.record_id, x.system_id): x
-        for x in CrossReference.objects.filter(
-            record__in=[d.record_id for d in delivered], system__in=target_ids
-        )
+        (record_id, system_id): (pk, external_id)
+        for pk, record_id, system_id, external_id in CrossReference.objects.filter(
+            record__in={d.record_id for d in delivered}, system__in={d.target_id for d in delivered}
+        ).values_list("pk", "record_id", "system_id", "external_id")
     }
+    now = timezone.now()
     fresh, changed = [], []
     for d in delivered:
         xref = existing.get((d.record_id, d.target_id))
         if xref is None:
-            fresh.append(
-                CrossReference(
-                    record_id=d.record_id, entity=flow.entity, system_id=d.target_id,
-                    external_id=d.external_id, last_hash=d.content_hash,
-                )
-            )  # fmt: skip
+            fresh.append((d.record_id, flow.entity_id, d.target_id, d.external_id, d.content_hash, now))
         else:
-            xref.external_id, xref.last_hash = d.external_id or xref.external_id, d.content_hash
-            changed.append(xref)
-    CrossReference.objects.bulk_create(fresh, ignore_conflicts=True)
-    CrossReference.objects.bulk_update(changed, ["external_id", "last_hash"])
+            changed.append((xref[0], d.external_id or xref[1], d.content_hash, now))
+    if fresh:
+        bulk.insert(
+            CrossReference,
+            ["record", "entity", "system", "external_id", "last_hash", "updated_at"],
+            fresh,
+            ignore_conflicts=True,
+        )
+    if changed:
+        bulk.update(CrossReference, ["external_id", "last_hash", "updated_at"], changed)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from hub.catalog.models import CrossReference, Record
+from hub.flows.engine import bulk
 from hub.flows.engine.context import content_hash
 from hub.flows.models import Delivery, DeliveryState
 
@@ -31,62 +32,62 @@ def outbound_payload(
     return mapped.values, mapped.errors
 
 
+PLANNED = [
+    "flow", "run", "record", "target", "idempotency_key", "content_hash", "payload", "external_id", "state",
+    "permanent_error", "last_error",
+]  # fmt: skip
+
+
 def plan_deliveries(ctx: RunContext, records: Iterable[Record]) -> int:
     """Queue a delivery for each record whose mapped content differs from what each target last got."""
     by_id = {r.pk: r for r in records}
     if not by_id or not ctx.targets:
         return 0
     xrefs = {
-        (x.record_id, x.system_id): x
-        for x in CrossReference.objects.filter(record__in=list(by_id), system__in=list(ctx.targets))
+        (record_id, system_id): (external_id, last_hash)
+        for record_id, system_id, external_id, last_hash in CrossReference.objects.filter(
+            record__in=list(by_id), system__in=list(ctx.targets)
+        ).values_list("record_id", "system_id", "external_id", "last_hash")
     }
     planned = [
-        delivery
+        row
         for record in by_id.values()
         for target in ctx.targets.values()
-        if (delivery := _plan_one(ctx, target, record, xrefs.get((record.pk, target.system.pk)))) is not None
+        if (row := _plan_one(ctx, target, record, xrefs.get((record.pk, target.system.pk)))) is not None
     ]
-    Delivery.objects.bulk_create(planned, ignore_conflicts=True)
+    if planned:
+        bulk.insert(Delivery, PLANNED, planned, ignore_conflicts=True)
     return len(planned)
 
 
 def _plan_one(
-    ctx: RunContext, target: Target, record: Record, xref: CrossReference | None
-) -> Delivery | None:
+    ctx: RunContext, target: Target, record: Record, xref: tuple[str, str] | None
+) -> tuple[Any, ...] | None:
     if xref is None and not ctx.flow.create_in_targets:
         return None  # this flow only updates records the target already has
     payload, errors = outbound_payload(ctx.carried, target, record)
     if errors:
         return _unmappable(ctx, target, record, errors)
     digest = content_hash(payload)
-    previous = xref.last_hash if xref is not None else ""
+    external_id, previous = xref if xref is not None else ("", "")
     if digest == previous:
         return None  # the target already has exactly this
-    return Delivery(
-        flow=ctx.flow,
-        run=ctx.run,
-        record=record,
-        target=target.system,
-        idempotency_key=idempotency_key(ctx.flow.pk, record.pk, target.system.pk, digest, previous),
-        content_hash=digest,
-        payload=payload,
-        external_id=xref.external_id if xref is not None else "",
-    )
+    key = idempotency_key(ctx.flow.pk, record.pk, target.system.pk, digest, previous)
+    return (
+        ctx.flow.pk, ctx.run.pk, record.pk, target.system.pk, key, digest, payload, external_id,
+        DeliveryState.PENDING, False, "",
+    )  # fmt: skip
 
 
-def _unmappable(ctx: RunContext, target: Target, record: Record, errors: dict[str, list[str]]) -> Delivery:
+def _unmappable(
+    ctx: RunContext, target: Target, record: Record, errors: dict[str, list[str]]
+) -> tuple[Any, ...]:
     """A record the outbound mapping cannot express becomes a dead letter at once, never a silent skip."""
     problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
     digest = content_hash({"unmappable": errors, "record": record.content_hash})
-    return Delivery(
-        flow=ctx.flow,
-        run=ctx.run,
-        record=record,
-        target=target.system,
-        idempotency_key=idempotency_key(ctx.flow.pk, record.pk, target.system.pk, digest, "unmappable"),
-        content_hash=digest,
-        payload={},
-        state=DeliveryState.DEAD,
-        permanent_error=True,
-        last_error=f"The outbound mapping to {target.system.name} (version {target.version}) failed: {problems}",
-    )
+    key = idempotency_key(ctx.flow.pk, record.pk, target.system.pk, digest, "unmappable")
+    error = f"The outbound mapping to {target.system.name} (version {target.version}) failed: {problems}"
+    return (
+        ctx.flow.pk, ctx.run.pk, record.pk, target.system.pk, key, digest, {}, "", DeliveryState.DEAD, True,
+        error,
+    )  # fmt: skip

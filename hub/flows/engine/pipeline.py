@@ -1,7 +1,12 @@
 """One page of source records through map, validate, match, merge and the outbox, in one transaction.
 
 Database work is a fixed number of queries per page, whatever the page size: every read is an ``__in``
-lookup for the whole page, every write a bulk statement.
+lookup for the whole page, every write a bulk statement (``engine.bulk``).
+
+A record the source sends exactly as last time (same raw content, and the same mappings, schema, sources
+of truth and fields carried: the run's ``salt``) is recognised by its cross-reference's fingerprint and
+recorded as unchanged without being mapped, validated, merged or planned again. Records that ended in a
+conflict keep no fingerprint, so they are looked at again every time.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from connectors.base import UNREADABLE
 from hub.catalog.merging import merge_values
 from hub.catalog.models import Conflict, ConflictState, CrossReference, Record
 from hub.catalog.schema import clean_record, natural_key
+from hub.flows.engine import bulk
 from hub.flows.engine.context import RunContext, content_hash
 from hub.flows.engine.outbox import plan_deliveries
 from hub.flows.models import Outcome, Quarantined, QuarantineState, RecordOutcome
@@ -23,12 +30,33 @@ from hub.mappings.paths import MISSING, get_path
 DUPLICATE = "(same record twice)"
 
 
-@dataclass
+@dataclass(slots=True)
 class Incoming:
     external_id: str
     raw: dict[str, Any]
     values: dict[str, Any]
     key: str | None
+    fingerprint: str  # of the raw record and the run's salt; "" for a person's correction
+
+
+@dataclass(slots=True)
+class Known:
+    """A source cross-reference found for an incoming id."""
+
+    pk: int
+    record_id: int
+    fingerprint: str
+
+
+@dataclass(slots=True)
+class Result:
+    """One record's outcome in this page (written as a RecordOutcome row)."""
+
+    external_id: str
+    outcome: str
+    record: Record | None
+    reason: str = ""
+    record_id: int | None = None
 
 
 @dataclass
@@ -36,14 +64,17 @@ class PageWork:
     """What one page will write; filled in memory, then written in bulk."""
 
     number: int
-    outcomes: list[RecordOutcome] = field(default_factory=list)
+    outcomes: list[Result] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
     new_records: list[Record] = field(default_factory=list)
     changed_records: dict[int, Record] = field(default_factory=dict)
     touched: list[Record] = field(default_factory=list)
     new_xrefs: list[tuple[Record, str, str]] = field(default_factory=list)
+    fingerprints: dict[int, str] = field(default_factory=dict)  # source xref pk -> new fingerprint
     conflicts: list[tuple[Record, str, Any, Any]] = field(default_factory=list)
     cursor: str = ""
+    no_id_names: set[str] = field(default_factory=set)
+    applied: list[int] = field(default_factory=list)  # corrections (Quarantined pks) this page applied
 
 
 def external_id_of(ctx: RunContext, raw: dict[str, Any]) -> str | None:
@@ -58,21 +89,37 @@ def _key_text(ctx: RunContext, values: dict[str, Any]) -> str | None:
     return None if key is None else "|".join(str(part) for part in key)
 
 
-def _prepare(ctx: RunContext, work: PageWork, raw: dict[str, Any]) -> Incoming | None:
+def fingerprint(ctx: RunContext, raw: dict[str, Any]) -> str:
+    return content_hash([ctx.salt, raw])
+
+
+def _prepare(
+    ctx: RunContext, work: PageWork, raw: dict[str, Any], external_id: str | None, print_: str
+) -> Incoming | None:
     """Map and validate one record; quarantine it (and return None) when it does not fit."""
-    external_id = external_id_of(ctx, raw)
     mapped = ctx.inbound.apply(raw)
     checked = clean_record(ctx.schema, mapped.values)
     errors = {**checked.errors, **mapped.errors}
     if external_id is None:
         errors["(id)"] = [f"The record has no id at '{ctx.id_path}', so it cannot be matched."]
+    if isinstance(raw.get(UNREADABLE), str):  # the connector could not read it: its reason comes first
+        errors = {"(record)": [raw[UNREADABLE]], **errors}
     if errors:
-        _quarantine(
-            ctx, work, raw, external_id or f"(no id, record {len(work.outcomes) + 1})", checked.values, errors
-        )
+        _quarantine(ctx, work, raw, external_id or _no_id_name(work, print_), checked.values, errors)
         return None
     values = {k: v for k, v in checked.values.items() if k in ctx.carried or k in ctx.key_fields}
-    return Incoming(external_id=str(external_id), raw=raw, values=values, key=_key_text(ctx, values))
+    return Incoming(str(external_id), raw, values, _key_text(ctx, values), print_)
+
+
+def _no_id_name(work: PageWork, print_: str) -> str:
+    """A name for a record without an id: from its content, so the same broken record keeps one
+    quarantine entry across pages and runs, and two different ones never share a name."""
+    name, n = f"(no id) {print_[:12]}", 1
+    while name in work.no_id_names:
+        n += 1
+        name = f"(no id) {print_[:12]} #{n}"
+    work.no_id_names.add(name)
+    return name
 
 
 def _quarantine(
@@ -95,30 +142,73 @@ def _quarantine(
 
 def _outcome(
     ctx: RunContext, work: PageWork, external_id: str, outcome: str, record: Record | None, reason: str = ""
-) -> RecordOutcome:
-    return RecordOutcome(
-        run=ctx.run, system=ctx.source, external_id=external_id, page=work.number, outcome=outcome,
-        record=record, reason=reason,
-    )  # fmt: skip
+) -> Result:
+    return Result(external_id, outcome, record, reason)
 
 
 def process_page(ctx: RunContext, number: int, records: list[dict[str, Any]]) -> PageWork:
     work = PageWork(number=number)
-    incoming = [item for raw in records if (item := _prepare(ctx, work, raw)) is not None]
-    return process_items(ctx, work, incoming)
+    identified = [(raw, external_id_of(ctx, raw)) for raw in records]
+    known = _known(ctx, [external_id for _, external_id in identified if external_id is not None])
+    incoming = []
+    for raw, external_id in identified:
+        print_ = fingerprint(ctx, raw)
+        if external_id is not None and (found := known.get(external_id)) and found.fingerprint == print_:
+            work.outcomes.append(Result(external_id, Outcome.UNCHANGED, None, "", found.record_id))
+            continue
+        item = _corrected(ctx, work, raw, external_id, print_) or _prepare(
+            ctx, work, raw, external_id, print_
+        )
+        if item is not None:
+            incoming.append(item)
+    work = process_items(ctx, work, incoming, known)
+    if work.applied:
+        Quarantined.objects.filter(pk__in=work.applied).update(
+            state=QuarantineState.APPLIED, run=ctx.run, updated_at=timezone.now()
+        )
+    return work
+
+
+def _corrected(
+    ctx: RunContext, work: PageWork, raw: dict[str, Any], external_id: str | None, print_: str
+) -> Incoming | None:
+    """The source sent again exactly the record a person corrected: the correction takes its place."""
+    waiting = ctx.corrections.get(external_id) if external_id is not None else None
+    if waiting is None or fingerprint(ctx, waiting.payload) != print_:
+        return None
+    del ctx.corrections[waiting.external_id]
+    work.applied.append(waiting.pk)
+    return corrected_item(ctx, waiting.external_id, waiting.payload, waiting.values)
+
+
+def _known(ctx: RunContext, ids: list[str]) -> dict[str, Known]:
+    # The exclude repeats the unique index's condition, so that SQLite uses that index, not a scan.
+    rows = (
+        CrossReference.objects.filter(system=ctx.source, entity=ctx.flow.entity, external_id__in=ids)
+        .exclude(external_id="")
+        .values_list("external_id", "pk", "record_id", "last_hash")
+    )
+    return {external_id: Known(pk, record_id, last) for external_id, pk, record_id, last in rows}
 
 
 def corrected_item(
     ctx: RunContext, external_id: str, payload: dict[str, Any], values: dict[str, Any]
 ) -> Incoming:
-    """A quarantined record a person corrected: its values are already canonical, no mapping needed."""
+    """A quarantined record a person corrected: its values are already canonical, no mapping needed.
+
+    Its fingerprint is that of the payload the source sent: when the source sends the same (broken)
+    record again, it is recognised as the one a person already corrected, not quarantined again."""
     kept = {k: v for k, v in values.items() if k in ctx.carried or k in ctx.key_fields}
-    return Incoming(external_id=external_id, raw=payload, values=kept, key=_key_text(ctx, kept))
+    return Incoming(external_id, payload, kept, _key_text(ctx, kept), fingerprint(ctx, payload))
 
 
-def process_items(ctx: RunContext, work: PageWork, incoming: list[Incoming]) -> PageWork:
+def process_items(
+    ctx: RunContext, work: PageWork, incoming: list[Incoming], known: dict[str, Known] | None = None
+) -> PageWork:
+    if known is None:
+        known = _known(ctx, [item.external_id for item in incoming])
     with transaction.atomic():
-        _match_and_merge(ctx, work, incoming)
+        _match_and_merge(ctx, work, incoming, known)
         _write(ctx, work)
         plan_deliveries(ctx, work.touched)
     return work
@@ -129,8 +219,10 @@ def _ident(record: Record) -> int:
     return record.pk or -id(record)
 
 
-def _match_and_merge(ctx: RunContext, work: PageWork, incoming: list[Incoming]) -> None:
-    by_xref, by_key, seen_from_source = _lookup(ctx, incoming)
+def _match_and_merge(
+    ctx: RunContext, work: PageWork, incoming: list[Incoming], known: dict[str, Known]
+) -> None:
+    by_xref, by_key, seen_from_source = _lookup(ctx, incoming, known)
     created: dict[str, Record] = {}
     stamp = {"system": ctx.source.name, "run": ctx.run.pk, "at": timezone.now().isoformat()}
     for item in incoming:
@@ -147,25 +239,45 @@ def _match_and_merge(ctx: RunContext, work: PageWork, incoming: list[Incoming]) 
             work.new_records.append(record)
             if item.key is not None:
                 created[item.key] = record
-        _merge_one(ctx, work, item, record, is_new, stamp)
+        clean = _merge_one(ctx, work, item, record, is_new, stamp)
         seen_from_source.add(_ident(record))
+        print_ = item.fingerprint if clean else ""  # a conflict is looked at again next time
         if matched_by_key:
-            work.new_xrefs.append((record, item.external_id, content_hash(item.values)))
+            work.new_xrefs.append((record, item.external_id, print_))
+        elif (xref := known.get(item.external_id)) is not None and xref.fingerprint != print_:
+            work.fingerprints[xref.pk] = print_
         _advance_cursor(ctx, work, item)
 
 
 def _advance_cursor(ctx: RunContext, work: PageWork, item: Incoming) -> None:
-    value = item.values.get(ctx.flow.cursor_field) if ctx.flow.cursor_field else None
-    if isinstance(value, str) and value > work.cursor:
-        work.cursor = value
+    if ctx.flow.cursor_field:
+        work.cursor = later_cursor(work.cursor, item.values.get(ctx.flow.cursor_field))
+
+
+def later_cursor(current: str, value: Any) -> str:
+    """The later of a saved changed-at position and a record's value: text (ISO times) compares as text,
+    numbers as numbers (so that 10 comes after 9)."""
+    if isinstance(value, bool) or value is None or value == "":
+        return current
+    if isinstance(value, int | float):
+        try:
+            return str(value) if not current or value > float(current) else current
+        except ValueError:
+            return str(value)  # the saved position was text; the field now holds numbers
+    text = str(value)
+    return text if text > current else current
 
 
 def _lookup(
-    ctx: RunContext, incoming: list[Incoming]
+    ctx: RunContext, incoming: list[Incoming], known: dict[str, Known]
 ) -> tuple[dict[str, Record], dict[str, Record], set[int]]:
-    ids = [item.external_id for item in incoming]
-    xrefs = CrossReference.objects.filter(system=ctx.source, entity=ctx.flow.entity, external_id__in=ids)
-    by_xref = {x.external_id: x.record for x in xrefs.select_related("record")}
+    wanted = {known[item.external_id].record_id for item in incoming if item.external_id in known}
+    records = Record.objects.in_bulk(list(wanted)) if wanted else {}
+    by_xref = {
+        item.external_id: records[known[item.external_id].record_id]
+        for item in incoming
+        if item.external_id in known and known[item.external_id].record_id in records
+    }
     keys = {item.key for item in incoming if item.key is not None and item.external_id not in by_xref}
     by_key = {
         r.natural_key: r
@@ -192,7 +304,8 @@ def _duplicate(ctx: RunContext, work: PageWork, item: Incoming, record: Record) 
 
 def _merge_one(
     ctx: RunContext, work: PageWork, item: Incoming, record: Record, is_new: bool, stamp: dict[str, Any]
-) -> None:
+) -> bool:
+    """Merge one record into the canonical one; False when it ended in a conflict."""
     merged = merge_values(
         data=record.data, provenance=record.provenance, incoming=item.values, source_id=ctx.source.pk,
         owner_of=ctx.owner_of, stamp=stamp,
@@ -215,26 +328,49 @@ def _merge_one(
         outcome = Outcome.UPDATED if merged.changed else Outcome.UNCHANGED
         reason = ", ".join(merged.changed)
     work.outcomes.append(_outcome(ctx, work, item.external_id, outcome, record, reason))
+    return not merged.conflicts
 
 
 def _write(ctx: RunContext, work: PageWork) -> None:
-    Record.objects.bulk_create(work.new_records)
+    entity_id, source_id, now = ctx.flow.entity_id, ctx.source.pk, timezone.now()
+    if work.new_records:
+        pks = bulk.insert(
+            Record,
+            ["entity", "data", "provenance", "natural_key", "content_hash", "created_at", "updated_at"],
+            [(entity_id, r.data, r.provenance, r.natural_key, r.content_hash, now, now) for r in work.new_records],
+            returning_pk=True,
+        )  # fmt: skip
+        for record, pk in zip(work.new_records, pks, strict=True):
+            record.pk = pk
     if work.changed_records:
-        Record.objects.bulk_update(
-            list(work.changed_records.values()), ["data", "provenance", "content_hash", "updated_at"]
+        bulk.update(
+            Record,
+            ["data", "provenance", "content_hash", "updated_at"],
+            [(r.pk, r.data, r.provenance, r.content_hash, now) for r in work.changed_records.values()],
         )
-    CrossReference.objects.bulk_create(
-        [
-            CrossReference(record=r, entity=ctx.flow.entity, system=ctx.source, external_id=ext, last_hash=h)
-            for r, ext, h in work.new_xrefs
-        ],
-        ignore_conflicts=True,
-    )
+    if work.new_xrefs:
+        bulk.insert(
+            CrossReference,
+            ["record", "entity", "system", "external_id", "last_hash", "updated_at"],
+            [(r.pk, entity_id, source_id, ext, h, now) for r, ext, h in work.new_xrefs],
+            ignore_conflicts=True,
+        )
+    if work.fingerprints:
+        bulk.update(
+            CrossReference, ["last_hash", "updated_at"], [(pk, h, now) for pk, h in work.fingerprints.items()]
+        )
     _write_conflicts(ctx, work)
     _write_quarantine(ctx, work)
-    for outcome in work.outcomes:
-        outcome.record_id = outcome.record.pk if outcome.record is not None else None
-    RecordOutcome.objects.bulk_create(work.outcomes, ignore_conflicts=True)
+    bulk.insert(
+        RecordOutcome,
+        ["run", "system", "external_id", "page", "outcome", "record", "reason"],
+        [
+            (ctx.run.pk, source_id, o.external_id, work.number, o.outcome,
+             o.record.pk if o.record is not None else o.record_id, o.reason)
+            for o in work.outcomes
+        ],
+        ignore_conflicts=True,
+    )  # fmt: skip
 
 
 def _write_conflicts(ctx: RunContext, work: PageWork) -> None:

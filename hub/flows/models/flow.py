@@ -92,9 +92,7 @@ class Flow(models.Model):
     webhook_secret = models.TextField(
         blank=True, editable=False, help_text="Encrypted; the key senders sign webhook calls with."
     )
-    cursor = models.CharField(
-        max_length=100, blank=True, editable=False, help_text="Where the next run starts reading."
-    )
+    cursor = models.TextField(blank=True, editable=False, help_text="Where the next run starts reading.")
     max_attempts = models.PositiveIntegerField(
         "delivery attempts",
         default=5,

@@ -45,10 +45,16 @@ class CompiledRule:
     source: str
     target: str
     steps: tuple[Step, ...]
+    source_key: str | None = None  # set when the source is one plain key: read without walking a path
+    target_key: str | None = None  # the same for the target
 
     def read(self, record: Mapping[str, Any]) -> Any:
-        value = get_path(record, self.source) if self.source else None
-        return apply_chain(self.steps, None if value is MISSING else value, record=record)
+        if self.source_key is not None and isinstance(record, dict):
+            value = record.get(self.source_key)
+        else:
+            value = get_path(record, self.source) if self.source else None
+            value = None if value is MISSING else value
+        return apply_chain(self.steps, value, record=record) if self.steps else value
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class CompiledMapping:
                 value = rule.read(source)
             except TransformError as exc:
                 result.errors.setdefault(rule.target, []).append(exc.message)
+                continue
+            if rule.target_key is not None:
+                result.values[rule.target_key] = value
                 continue
             try:
                 set_path(result.values, rule.target, value)
@@ -101,7 +110,19 @@ def apply_rules(rules: Sequence[RuleSpec], source: Mapping[str, Any]) -> Mapping
 
 
 def _compile(rule: RuleSpec) -> CompiledRule:
-    return CompiledRule(rule.source, rule.target, tuple(parse_chain(rule.transforms)))
+    return CompiledRule(
+        rule.source,
+        rule.target,
+        tuple(parse_chain(rule.transforms)),
+        source_key=_plain_key(rule.source) if rule.source else None,
+        target_key=_plain_key(rule.target),
+    )
+
+
+def _plain_key(path: str) -> str | None:
+    """The key when ``path`` is a single object key (``email``), else None (``address.city``, ``0``)."""
+    parts = parse_path(path)
+    return parts[0] if len(parts) == 1 and isinstance(parts[0], str) else None
 
 
 def _path_errors(label: str, path: str) -> list[str]:
