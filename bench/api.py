@@ -1,7 +1,8 @@
 """The partner API's speed (issue 5): ``measure()`` runs gunicorn on SQLite and a load generator on loopback.
 
-Not wired into ``bench/run.py`` (its owner does that); run it alone with ``python -m bench.api``, which
-prints the figures as JSON. The figures are reported, never asserted.
+``make bench`` (``bench/run.py``) runs it after the engine's figures and stores its dict under ``api`` in
+var/bench.json; ``python -m bench.api`` runs it alone and prints the figures as JSON. The figures are
+reported, never asserted.
 
 What runs: a fresh SQLite file under var/bench-api/ (``manage.py migrate``, then a partner, an API key and
 an active API push flow imported the way an admin would, through ``import_config``); a private Redis on a

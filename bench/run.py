@@ -56,7 +56,10 @@ Keys of var/bench.json:
   ``memory_ratio``, ``queries_per_page_ratio``): ``value``, ``goal`` (in words) and ``met`` (true/false).
   Queries count as constant when both the pipeline's ratio per page and the pushes' ratio per batch are
   at most 1.10; ``queries_per_page_ratio``'s value is the larger of the two.
-- ``problems``: what went wrong (a run not succeeded, a record lost or duplicated); empty on success.
+- ``api``: the partner API under gunicorn (issue 5), as ``bench.api.measure()`` returns it; its keys are
+  documented in bench/api.py.
+- ``problems``: what went wrong (a run not succeeded, a record lost or duplicated, an API push refused or
+  not stored); empty on success.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import api as api_bench
 from bench.engine import MAPPING
 from bench.servers import SourceServer, TargetServer
 
@@ -288,6 +292,26 @@ def report(result: dict[str, Any]) -> None:
     print(f"  written to {RESULT.relative_to(ROOT)}")
 
 
+def report_api(api: dict[str, Any]) -> None:
+    hub, floor, ratios, targets = api["hub"], api["floor"], api["ratios"], api["targets"]
+
+    def verdict(name: str) -> str:
+        return f"goal {targets[name]['goal']}: {'met' if targets[name]['met'] else 'NOT met'}"
+
+    print("\nPartner API: gunicorn, 2 workers, SQLite, load from 127.0.0.1 (bench/api.py)")
+    rows = [
+        ("pushes of 500", f"{hub['batch_records_per_second']:9,.0f} records/s",
+         f"floor {floor['batch_records_per_second']:,.0f}, hub/floor {ratios['batch_records_per_second']:.2f}; "
+         f"{verdict('batch_records_per_second')}"),
+        ("one-record push p50", f"{hub['single_p50_ms']:9.1f} ms",
+         f"floor {floor['single_p50_ms']:.1f} ms; {verdict('single_p50_ms')}"),
+        ("one-record push p99", f"{hub['single_p99_ms']:9.1f} ms",
+         f"floor {floor['single_p99_ms']:.1f} ms; {verdict('single_p99_ms')}"),
+    ]  # fmt: skip
+    for label, figures, note in rows:
+        print(f"  {label:<28}{figures:<20}{note}")
+
+
 def measure(bench: Bench) -> dict[str, Any]:
     template = bench.migrate_template()
     floor = bench.floor()
@@ -332,8 +356,12 @@ def main() -> None:
             print(*bench.problems, sep="\n")
             return
         result = measure(bench)
+    print("  partner API: gunicorn with 2 workers, pushes of 500 and of one record ...", flush=True)
+    result["api"] = api_bench.measure()
+    result["problems"] += [f"api: {problem}" for problem in result["api"]["problems"]]
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
     report(result)
+    report_api(result["api"])
     print(f"  the bench took {time.monotonic() - started:.0f} s")
     if result["problems"]:
         print("\nThe bench FAILED: records were lost or duplicated.", *result["problems"], sep="\n  ")

@@ -24,3 +24,8 @@ def register_models() -> None:
     auditlog.register(get("mappings", "MappingRule"))
     auditlog.register(get("mappings", "MappingVersion"))
     auditlog.register(get("flows", "Flow"), exclude_fields=["next_run_at"], m2m_fields={"targets", "fields"})
+    # The partner API: the key's hash and its last use are never part of a diff.
+    auditlog.register(get("api", "Partner"))
+    auditlog.register(get("api", "ApiKey"), exclude_fields=["hashed_key", "last_used_at", "last_used_from"])
+    auditlog.register(get("api", "EntityGrant"), m2m_fields={"fields"})
+    auditlog.register(get("api", "FlowGrant"))

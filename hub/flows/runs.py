@@ -289,7 +289,7 @@ def _finish(ctx: RunContext) -> Run:
         if not balanced:
             run.error = (
                 f"{run.fetched} records were fetched but {run.accounted} have an outcome: the source sent "
-                "some records more than once, or a record was lost. See the outcomes."
+                "the same record twice on one page, or a record was lost. See the outcomes."
             )
         run.finished_at = timezone.now()
         mine = Run.objects.select_for_update().filter(pk=run.pk, worker=run.worker, state=RunState.RUNNING)

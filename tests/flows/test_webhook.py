@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from hub.systems.models import System
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CONTACTS = [
+CONTACTS: list[dict[str, Any]] = [
     {"id": "W-1", "first_name": "Wanda", "last_name": "Webb", "email": "wanda@example.com", "status": "A", "company": "Webb AG",
      "phone": "030 111222", "address": {"street": "Hookweg 1", "postcode": "10115", "city": "Berlin", "country": "de"},
      "updated_at": "2026-11-24T10:00:00Z"},
@@ -89,3 +90,18 @@ def test_the_same_idempotency_key_stores_the_call_once(client, hook_flow):
     assert first.status_code == again.status_code == 202
     assert again.json()["repeat"] is True
     assert InboundBatch.objects.count() == 1
+
+
+def test_the_same_record_in_two_calls_before_a_run_gets_an_outcome_in_each(client, hook_flow):
+    flow, secret = hook_flow
+    for company in ("Webb AG", "Webb & Söhne AG"):  # the sender changed the record between two calls
+        body = json.dumps({"records": [{**CONTACTS[0], "company": company}]}).encode()
+        assert post(client, flow, body, signature_for(secret, body)).status_code == 202
+    run = Run.objects.get(flow=flow)
+
+    finished = run_execute(run.pk, worker="test")
+
+    assert finished is not None
+    assert finished.state == RunState.SUCCEEDED, finished.error
+    assert (finished.fetched, finished.created, finished.updated) == (2, 1, 1)
+    assert Record.objects.get(natural_key="wanda@example.com").data["company"] == "Webb & Söhne AG"

@@ -110,7 +110,11 @@ class RecordOutcome(models.Model):
     class Meta:
         ordering = ["run", "page", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "system", "external_id"], name="outcome_once_per_run"),
+            # Once per page: a page written again (a run resumed after its worker died) adds nothing, while
+            # a record sent twice in one run (two pushes, or on two pages) gets an outcome each time.
+            models.UniqueConstraint(
+                fields=["run", "system", "external_id", "page"], name="outcome_once_per_page"
+            ),
         ]
         indexes = [models.Index(fields=["run", "outcome"])]
 
