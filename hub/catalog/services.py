@@ -27,3 +27,6 @@ def conflict_resolve(*, conflict: Conflict, accept: bool, note: str = "", actor:
     }  # fmt: skip
     record.content_hash = content_hash(record.data)
     record.save(update_fields=["data", "provenance", "content_hash", "updated_at"])
+    from hub.flows.outbox import record_changed_deliver  # flows builds on the catalog, not the reverse
+
+    record_changed_deliver(record=record)

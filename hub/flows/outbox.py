@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
 from hub.audit.services import Actor, actor_user
+from hub.catalog.models import Record
 from hub.catalog.selectors import entity_schema
 from hub.flows.engine.context import RunSetupError, Target, content_hash
 from hub.flows.engine.delivering import deliver_due
-from hub.flows.engine.outbox import idempotency_key, outbound_payload
-from hub.flows.models import Delivery, DeliveryState, Flow
+from hub.flows.engine.outbox import idempotency_key, outbound_payload, plan_deliveries
+from hub.flows.jobs import enqueue
+from hub.flows.models import Delivery, DeliveryState, Flow, FlowState, Run
 from hub.mappings.models import Direction, Mapping
 from hub.mappings.services import rules_from_data
 from hub.mappings.transforms import compile_rules
@@ -46,6 +51,31 @@ def outbox_deliver(*, flow_id: int, rounds: int = 20) -> int:
             if target._connector is not None:
                 target._connector.close()
     return attempted
+
+
+@dataclass(frozen=True)
+class _Planning:
+    flow: Flow
+    targets: dict[int, Target]
+    carried: frozenset[str]
+    run: Run | None = None
+
+
+def record_changed_deliver(*, record: Record) -> int:
+    """A person changed a canonical record (accepted a conflict): queue it for the targets of every active
+    flow of its entity that do not hold this content yet, and wake the outbox. Returns how many."""
+    planned = 0
+    for flow in Flow.objects.filter(entity_id=record.entity_id, state=FlowState.ACTIVE).select_related(
+        "entity"
+    ):
+        targets = flow_targets(flow)
+        if not targets:
+            continue
+        count = plan_deliveries(_Planning(flow, targets, carried_fields(flow)), [record])
+        if count:
+            transaction.on_commit(functools.partial(enqueue, "hub.flows.jobs.deliver_flow", flow.pk))
+        planned += count
+    return planned
 
 
 def carried_fields(flow: Flow) -> frozenset[str]:

@@ -37,10 +37,8 @@ from hub.flows.models import (
     Quarantined,
     QuarantineState,
     RecordOutcome,
-    Run,
     RunState,
 )
-from hub.flows.runs import run_execute, run_request
 from hub.mappings.models import Mapping
 from hub.mappings.services import mapping_publish
 from hub.systems.models import System
@@ -49,6 +47,7 @@ from tests.connectors.sql.conftest import Db, pg_db, postgres  # noqa: F401 - th
 from tests.flows.conftest import FIELDS as PERSON_FIELDS
 from tests.flows.conftest import INBOUND as PERSON_INBOUND
 from tests.flows.conftest import SOURCE_TOKEN, TARGET_TOKEN
+from tests.flows.running import outcomes, run_once
 from tests.flows.servers import SourceServer, TargetServer
 
 pytestmark = pytest.mark.django_db
@@ -156,18 +155,6 @@ def configure(config: dict[str, Any], secrets: dict[str, dict[str, str]] | None 
     for mapping in Mapping.objects.all():
         mapping_publish(mapping=mapping, note="Published by the connector engine tests.", actor=None)
     return Flow.objects.get(name=FLOW_NAME)
-
-
-def run_once(flow: Flow) -> Run:
-    run, created = run_request(flow=flow, trigger="manual")
-    assert created
-    finished = run_execute(run.pk, worker="test")
-    assert finished is not None
-    return finished
-
-
-def outcomes(run: Run) -> dict[str, str]:
-    return dict(RecordOutcome.objects.filter(run=run).values_list("external_id", "outcome"))
 
 
 def cursor_of(flow: Flow) -> str:

@@ -9,23 +9,13 @@ from __future__ import annotations
 import pytest
 
 from hub.catalog.models import CrossReference, Record
-from hub.flows.models import Outcome, Quarantined, QuarantineState, RecordOutcome, Run, RunState
+from hub.flows.models import Outcome, Quarantined, QuarantineState, Run, RunState
 from hub.flows.quarantine import quarantine_resubmit
-from hub.flows.runs import run_execute, run_request
+from hub.flows.runs import run_execute
+from tests.flows.running import outcomes, run_once
 from tests.flows.servers import SourceServer, TargetServer
 
 pytestmark = pytest.mark.django_db
-
-
-def run_once(flow) -> Run:
-    run, _ = run_request(flow=flow, trigger="manual")
-    finished = run_execute(run.pk, worker="test")
-    assert finished is not None
-    return finished
-
-
-def outcomes(run: Run) -> dict[str, str]:
-    return dict(RecordOutcome.objects.filter(run=run).values_list("external_id", "outcome"))
 
 
 def break_email(source: SourceServer, number: int) -> None:

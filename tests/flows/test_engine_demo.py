@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from hub.catalog.models import Conflict, CrossReference, Record
-from hub.flows.models import Delivery, DeliveryState, Flow, Outcome, Quarantined, RecordOutcome, RunState
+from hub.flows.models import Delivery, DeliveryState, Flow, Outcome, Quarantined, RunState
 from hub.flows.runs import run_execute, run_request
+from tests.flows.running import outcomes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,10 +22,6 @@ def run_now(name: str):
     finished = run_execute(run.pk, worker="test")
     assert finished is not None
     return finished
-
-
-def outcomes(run) -> dict[str, str]:
-    return dict(RecordOutcome.objects.filter(run=run).values_list("external_id", "outcome"))
 
 
 def test_crm_customers_reach_erp_and_billing_and_every_record_is_accounted_for(demo, sample_systems):
@@ -110,3 +107,26 @@ def test_dead_letters_are_replayed_from_the_command_line_once_the_target_is_back
     state = requests.get(f"{erp}/_control/state", timeout=5).json()
     created = [w for w in state["write_log"] if w["resource"] == "customers" and w["action"] == "created"]
     assert len(created) == count  # each delivered exactly once
+
+
+def test_an_accepted_conflict_is_delivered_to_the_targets_without_waiting_for_a_run(demo, sample_systems):
+    from hub.catalog.services import conflict_resolve
+    from hub.flows.outbox import outbox_deliver
+
+    run_now(ERP_FLOW)
+    run_now(CRM_FLOW)
+    conflict = Conflict.objects.get(record__natural_key="jonas.weber@weber-logistik.de", field="street")
+    planned_before = Delivery.objects.filter(record=conflict.record).count()
+
+    conflict_resolve(conflict=conflict, accept=True, note="The customer moved; the CRM is right.")
+
+    waiting = Delivery.objects.filter(record=conflict.record, state=DeliveryState.PENDING)
+    assert Delivery.objects.filter(record=conflict.record).count() > planned_before
+    assert {d.payload.get("street") for d in waiting if d.target.name == "ERP"} == {"Hafenstraße 12"}
+    outbox_deliver(flow_id=Flow.objects.get(name=CRM_FLOW).pk)
+    k2002 = next(
+        c
+        for c in sample_systems.systems["erp"].store.select("customers", None)
+        if c["customer_no"] == "K-2002"
+    )
+    assert k2002["street"] == "Hafenstraße 12"

@@ -23,13 +23,12 @@ from hub.flows.models import (
     DeliveryState,
     Flow,
     Outcome,
-    RecordOutcome,
     Run,
     RunState,
 )
 from hub.flows.outbox import dead_letter_replay, outbox_deliver
-from hub.flows.runs import run_execute, run_request
 from hub.flows.scheduling import flows_start_due, tick
+from tests.flows.running import outcomes, run_once
 from tests.flows.servers import SourceServer, TargetServer
 
 pytestmark = pytest.mark.django_db
@@ -39,21 +38,9 @@ def email(number: int) -> str:
     return f"user{number:05d}@example.com"
 
 
-def run_once(flow: Flow) -> Run:
-    run, created = run_request(flow=flow, trigger="manual")
-    assert created
-    finished = run_execute(run.pk, worker="test")
-    assert finished is not None
-    return finished
-
-
 def assert_written_once(target: TargetServer, numbers: range) -> None:
     writes = target.writes_per_key()
     assert writes == dict.fromkeys(map(email, numbers), 1), {k: n for k, n in writes.items() if n != 1}
-
-
-def outcomes(run: Run) -> dict[str, str]:
-    return dict(RecordOutcome.objects.filter(run=run).values_list("external_id", "outcome"))
 
 
 def assert_all_delivered(count: int) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hub.catalog.models import CrossReference, Record
 from hub.flows.engine import bulk
@@ -18,7 +18,21 @@ from hub.flows.engine.context import content_hash
 from hub.flows.models import Delivery, DeliveryState
 
 if TYPE_CHECKING:
-    from hub.flows.engine.context import RunContext, Target
+    from hub.flows.engine.context import Target
+    from hub.flows.models import Flow, Run
+
+
+class Planning(Protocol):
+    """What planning needs: a run's context, or a flow outside any run (a person changed a record)."""
+
+    @property
+    def flow(self) -> Flow: ...
+    @property
+    def run(self) -> Run | None: ...
+    @property
+    def targets(self) -> dict[int, Target]: ...
+    @property
+    def carried(self) -> frozenset[str]: ...
 
 
 def idempotency_key(*parts: Any) -> str:
@@ -38,7 +52,7 @@ PLANNED = [
 ]  # fmt: skip
 
 
-def plan_deliveries(ctx: RunContext, records: Iterable[Record]) -> int:
+def plan_deliveries(ctx: Planning, records: Iterable[Record]) -> int:
     """Queue a delivery for each record whose mapped content differs from what each target last got."""
     by_id = {r.pk: r for r in records}
     if not by_id or not ctx.targets:
@@ -61,7 +75,7 @@ def plan_deliveries(ctx: RunContext, records: Iterable[Record]) -> int:
 
 
 def _plan_one(
-    ctx: RunContext, target: Target, record: Record, xref: tuple[str, str] | None
+    ctx: Planning, target: Target, record: Record, xref: tuple[str, str] | None
 ) -> tuple[Any, ...] | None:
     if xref is None and not ctx.flow.create_in_targets:
         return None  # this flow only updates records the target already has
@@ -74,13 +88,13 @@ def _plan_one(
         return None  # the target already has exactly this
     key = idempotency_key(ctx.flow.pk, record.pk, target.system.pk, digest, previous)
     return (
-        ctx.flow.pk, ctx.run.pk, record.pk, target.system.pk, key, digest, payload, external_id,
+        ctx.flow.pk, _run_id(ctx), record.pk, target.system.pk, key, digest, payload, external_id,
         DeliveryState.PENDING, False, "",
     )  # fmt: skip
 
 
 def _unmappable(
-    ctx: RunContext, target: Target, record: Record, errors: dict[str, list[str]]
+    ctx: Planning, target: Target, record: Record, errors: dict[str, list[str]]
 ) -> tuple[Any, ...]:
     """A record the outbound mapping cannot express becomes a dead letter at once, never a silent skip."""
     problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
@@ -88,6 +102,10 @@ def _unmappable(
     key = idempotency_key(ctx.flow.pk, record.pk, target.system.pk, digest, "unmappable")
     error = f"The outbound mapping to {target.system.name} (version {target.version}) failed: {problems}"
     return (
-        ctx.flow.pk, ctx.run.pk, record.pk, target.system.pk, key, digest, {}, "", DeliveryState.DEAD, True,
+        ctx.flow.pk, _run_id(ctx), record.pk, target.system.pk, key, digest, {}, "", DeliveryState.DEAD, True,
         error,
     )  # fmt: skip
+
+
+def _run_id(ctx: Planning) -> int | None:
+    return ctx.run.pk if ctx.run is not None else None
