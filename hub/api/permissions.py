@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from django.conf import settings
 from rest_framework import permissions
 from rest_framework.request import Request
 
@@ -12,19 +13,35 @@ from hub.api.models import ApiKey, parse_networks
 
 
 def client_address(request: Request) -> str:
-    # The socket's peer. Behind a proxy this is the proxy: see docs/api/README.md before setting IP ranges.
-    return str(request.META.get("REMOTE_ADDR") or "")
+    """The caller's address: the socket's peer, unless that peer is one of the proxies the hub was told to
+    trust (HUB_TRUSTED_PROXIES), in which case the nearest address in X-Forwarded-For that is not one of
+    them. A forwarded header from anyone else is ignored, so a caller cannot choose its own address."""
+    peer = str(request.META.get("REMOTE_ADDR") or "")
+    trusted = _trusted_proxies()
+    if not trusted or not _within(peer, trusted):
+        return peer
+    forwarded = [part.strip() for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    for address in reversed([part for part in forwarded if part]):
+        if not _within(address, trusted):
+            return address
+    return peer
 
 
-def address_allowed(key: ApiKey, address: str) -> bool:
-    networks = parse_networks(key.allowed_networks)
-    if not networks:
-        return True
+def _trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return parse_networks("\n".join(settings.HUB_TRUSTED_PROXIES))
+
+
+def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
     return any(ip.version == network.version and ip in network for network in networks)
+
+
+def address_allowed(key: ApiKey, address: str) -> bool:
+    networks = parse_networks(key.allowed_networks)
+    return not networks or _within(address, networks)
 
 
 class HasPartnerKey(permissions.BasePermission):

@@ -62,9 +62,6 @@ def test_a_key_outside_its_addresses_is_403(client, keys):
 
 
 def test_calls_over_the_keys_rate_are_429_with_retry_after(client, keys):
-    from django.core.cache import cache
-
-    cache.clear()
     ApiKey.objects.filter(pk=keys.rows["acme"].pk).update(rate_limit_per_minute=3)
     statuses = [client.get(FLOWS, headers=keys.header("acme_orders")).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
@@ -72,7 +69,37 @@ def test_calls_over_the_keys_rate_are_429_with_retry_after(client, keys):
     assert_problem(limited, 429)
     assert int(limited["Retry-After"]) >= 1
     assert client.get(FLOWS, headers=keys.header("globex_customers")).status_code == 200  # per key
-    cache.clear()
+
+
+def test_the_count_is_kept_in_redis_so_every_web_process_shares_it(client, keys):
+    from django.core.cache import caches
+
+    for _ in range(2):
+        assert client.get(FLOWS, headers=keys.header("acme_orders")).status_code == 200
+    shared = caches["shared"].get(f"throttle_api_key_{keys.rows['acme'].prefix}")
+    assert shared is not None
+    assert len(shared) == 2
+
+
+def test_with_redis_unreachable_calls_go_on_and_are_counted_in_the_process(
+    client, keys, settings, monkeypatch
+):
+    import socket
+
+    from hub.api import throttling
+
+    monkeypatch.setattr(throttling, "_shared_down_until", 0.0)
+    with socket.socket() as closed:  # bound, never listening: connecting is refused at once
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        settings.CACHES = {
+            **settings.CACHES,
+            "shared": {**settings.CACHES["shared"], "LOCATION": f"redis://127.0.0.1:{port}/0"},
+        }
+        ApiKey.objects.filter(pk=keys.rows["acme"].pk).update(rate_limit_per_minute=2)
+        statuses = [client.get(FLOWS, headers=keys.header("acme_orders")).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert throttling._shared_down_until > 0
 
 
 def test_last_use_is_recorded(client, keys):
@@ -111,3 +138,16 @@ def test_the_admin_shows_a_new_key_once_then_only_its_prefix(client, keys, busin
         assert secret not in html
         assert key.hashed_key not in html
         assert key.hashed_key.split("$")[-1] not in html
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_checked(client, keys, settings):
+    ApiKey.objects.filter(pk=keys.rows["acme"].pk).update(allowed_networks="203.0.113.0/24")
+    via_proxy = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 10.0.0.7"}
+    assert_problem(client.get(FLOWS, headers=keys.header("acme_orders"), **via_proxy), 403)  # not trusted
+
+    settings.HUB_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert client.get(FLOWS, headers=keys.header("acme_orders"), **via_proxy).status_code == 200
+    forged = {"REMOTE_ADDR": "198.51.100.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}  # not from a proxy
+    assert_problem(client.get(FLOWS, headers=keys.header("acme_orders"), **forged), 403)
+    spoofed = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 198.51.100.1"}
+    assert_problem(client.get(FLOWS, headers=keys.header("acme_orders"), **spoofed), 403)  # nearest wins

@@ -14,8 +14,8 @@ They write rows, not model instances: no signals, no ``save()``. They are for th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 from django.db import connection, models
@@ -23,6 +23,7 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 Adapt = Callable[[Any], Any]
+M = TypeVar("M", bound=models.Model)
 
 
 def _adapter(field: models.Field[Any, Any]) -> Adapt | None:
@@ -174,3 +175,17 @@ def update(model: type[models.Model], names: Sequence[str], rows: Iterable[Seque
             cursor.execute(sql, params)
             changed += cursor.rowcount
     return changed
+
+
+def among(queryset: models.QuerySet[M], name: str, values: Collection[Any]) -> models.QuerySet[M]:
+    """``queryset.filter(<name>__in=values)`` for a page's worth of plain values (ids, keys), with the values
+    passed straight as parameters: Django's ``__in`` prepares each value through the lookup machinery."""
+    if not values:
+        return queryset.none()
+    field = queryset.model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if column is None:
+        raise TypeError(f"{queryset.model.__name__}.{name} is not a column.")
+    quote = connection.ops.quote_name
+    where = f"{quote(queryset.model._meta.db_table)}.{quote(column)} IN ({', '.join(['%s'] * len(values))})"
+    return queryset.extra(where=[where], params=list(values))  # noqa: S610 - quoted names, values as parameters

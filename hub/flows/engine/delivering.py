@@ -75,10 +75,11 @@ def claim(flow: Flow, *, limit: int, run: Run | None = None) -> list[Claimed]:
     keys = {key for _, key in first if key}
     # A batch is never split: its other members come along, whatever the limit.
     ids = {pk for pk, _ in first} | set(
-        due(flow, now).filter(batch_key__in=keys).values_list("pk", flat=True)
+        bulk.among(due(flow, now), "batch_key", keys).values_list("pk", flat=True)
     )
-    due(flow, now).filter(pk__in=ids).update(claim_token=token, next_attempt_at=now + LEASE)
-    rows = Delivery.objects.filter(pk__in=ids, claim_token=token).order_by("pk").values_list(*CLAIMED)
+    bulk.among(due(flow, now), "id", ids).update(claim_token=token, next_attempt_at=now + LEASE)
+    mine = bulk.among(Delivery.objects.filter(claim_token=token), "id", ids)
+    rows = mine.order_by("pk").values_list(*CLAIMED)
     return [Claimed(*row) for row in rows]
 
 
@@ -115,7 +116,7 @@ def _batches(claimed: Sequence[Claimed]) -> list[tuple[int, list[Claimed]]]:
         for start in range(0, len(deliveries), BATCH):
             members = deliveries[start : start + BATCH]
             key = idempotency_key(*(d.idempotency_key for d in members))[:32]
-            Delivery.objects.filter(pk__in=[d.pk for d in members]).update(batch_key=key)
+            bulk.among(Delivery.objects.all(), "id", [d.pk for d in members]).update(batch_key=key)
             batches.append((target_id, members))
     return batches
 
@@ -168,7 +169,7 @@ def _record(
     with transaction.atomic():
         bulk.insert(DeliveryAttempt, ATTEMPT, attempts)
         for (state, next_at, error, permanent), ids in groups.items():
-            Delivery.objects.filter(pk__in=ids).update(
+            bulk.among(Delivery.objects.all(), "id", ids).update(
                 state=state, next_attempt_at=next_at, last_error=error, permanent_error=permanent,
                 attempts=F("attempts") + 1, claim_token="", updated_at=now,
                 delivered_at=now if state == DeliveryState.DELIVERED else None,
@@ -209,8 +210,10 @@ def _remember(flow: Flow, delivered: Sequence[Claimed]) -> None:
         return
     existing = {
         (record_id, system_id): (pk, external_id)
-        for pk, record_id, system_id, external_id in CrossReference.objects.filter(
-            record__in={d.record_id for d in delivered}, system__in={d.target_id for d in delivered}
+        for pk, record_id, system_id, external_id in bulk.among(
+            CrossReference.objects.filter(system__in={d.target_id for d in delivered}),
+            "record",
+            {d.record_id for d in delivered},
         ).values_list("pk", "record_id", "system_id", "external_id")
     }
     now = timezone.now()

@@ -59,8 +59,8 @@ def plan_deliveries(ctx: Planning, records: Iterable[Record]) -> int:
         return 0
     xrefs = {
         (record_id, system_id): (external_id, last_hash)
-        for record_id, system_id, external_id, last_hash in CrossReference.objects.filter(
-            record__in=list(by_id), system__in=list(ctx.targets)
+        for record_id, system_id, external_id, last_hash in bulk.among(
+            CrossReference.objects.filter(system__in=list(ctx.targets)), "record", list(by_id)
         ).values_list("record_id", "system_id", "external_id", "last_hash")
     }
     planned = [

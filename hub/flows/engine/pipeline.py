@@ -184,7 +184,9 @@ def _corrected(
 def _known(ctx: RunContext, ids: list[str]) -> dict[str, Known]:
     # The exclude repeats the unique index's condition, so that SQLite uses that index, not a scan.
     rows = (
-        CrossReference.objects.filter(system=ctx.source, entity=ctx.flow.entity, external_id__in=ids)
+        bulk.among(
+            CrossReference.objects.filter(system=ctx.source, entity=ctx.flow.entity), "external_id", ids
+        )
         .exclude(external_id="")
         .values_list("external_id", "pk", "record_id", "last_hash")
     )
@@ -281,7 +283,7 @@ def _lookup(
     keys = {item.key for item in incoming if item.key is not None and item.external_id not in by_xref}
     by_key = {
         r.natural_key: r
-        for r in Record.objects.filter(entity=ctx.flow.entity, natural_key__in=keys)
+        for r in bulk.among(Record.objects.filter(entity=ctx.flow.entity), "natural_key", keys)
         if r.natural_key
     }
     matched = [r.pk for r in by_key.values()]
