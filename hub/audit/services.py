@@ -15,6 +15,8 @@ from django.core.management.base import CommandError
 from django.db.models import Model
 from django.utils import timezone
 
+from hub.audit.events import EVENT_KEY, Event
+
 # Who did something: a person (from a request or a command's --as), or nobody (the hub itself).
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -24,12 +26,14 @@ def actor_user(actor: Actor) -> User | None:
     return actor if isinstance(actor, User) and actor.is_authenticated else None
 
 
-def audit_access(*, instance: Model, what: str, reason: str, actor: Actor = None) -> None:
+def audit_access(
+    *, instance: Model, what: str, reason: str, actor: Actor = None, event: Event = Event.ACCESSED
+) -> None:
     """Record that someone (or a run, or a probe) read something sensitive, and why."""
     kwargs: dict[str, Any] = {
         "action": LogEntry.Action.ACCESS,
         "changes": {},
-        "additional_data": {"accessed": what, "reason": reason},
+        "additional_data": {EVENT_KEY: str(event), "accessed": what, "reason": reason},
         "force_log": True,
     }
     if actor_user(actor) is not None:
@@ -72,7 +76,7 @@ def audit_access_many(
     if not instances:
         return 0
     now = timezone.now()
-    data = {"accessed": what, "reason": reason, **(details or {})}
+    data = {EVENT_KEY: str(Event.ACCESSED), "accessed": what, "reason": reason, **(details or {})}
     entries = [
         LogEntry(
             content_type=ContentType.objects.get_for_model(instance),

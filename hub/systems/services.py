@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from connectors.base import Connector, ConnectorConfig, ConnectorError, ProbeResult
 from connectors.registry import connector_class
+from hub.audit.events import Event
 from hub.audit.services import Actor, actor_user, audit_access
 from hub.systems import vault
 from hub.systems.models import Secret, System
@@ -67,7 +68,9 @@ def secret_reveal(*, secret: Secret, reason: str, actor: Actor = None) -> str:
     plaintext = vault.decrypt(secret.ciphertext)
     secret.last_used_at = timezone.now()
     secret.save(update_fields=["last_used_at"])
-    audit_access(instance=secret, what=f"secret {secret.name}", reason=reason, actor=actor)
+    audit_access(
+        instance=secret, what=f"secret {secret.name}", reason=reason, actor=actor, event=Event.DECRYPTED
+    )
     return plaintext
 
 

@@ -66,4 +66,8 @@ def test_decrypting_a_secret_for_a_connection_test_is_an_access_entry(client, bu
     client.post(f"/admin/systems/system/{erp.pk}/test-connection/")
     access = entries_for(Secret, action=LogEntry.Action.ACCESS).latest("timestamp")
     assert access.actor == business_admin
-    assert access.additional_data == {"accessed": "secret password", "reason": "connection test by beatrice"}
+    assert access.additional_data == {
+        "event": "decrypted",
+        "accessed": "secret password",
+        "reason": "connection test by beatrice",
+    }

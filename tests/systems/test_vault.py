@@ -28,7 +28,11 @@ def test_a_secret_is_stored_encrypted_and_read_back_with_its_reason(crm, busines
     assert TOKEN not in stored.ciphertext
     assert secret_reveal(secret=stored, reason="test of the vault", actor=business_admin) == TOKEN
     access = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).get()
-    assert access.additional_data == {"accessed": "secret bearer_token", "reason": "test of the vault"}
+    assert access.additional_data == {
+        "event": "decrypted",
+        "accessed": "secret bearer_token",
+        "reason": "test of the vault",
+    }
     assert access.actor == business_admin
     stored.refresh_from_db()
     assert stored.last_used_at is not None
