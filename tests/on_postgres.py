@@ -19,6 +19,11 @@ DEFAULT = [
     "tests/flows/test_engine_demo.py",
     "tests/flows/test_webhook.py",
     "tests/api/test_push.py",
+    "tests/api/test_idempotency_live.py",
+    "tests/api/test_throttle_concurrency.py",
+    "tests/api/test_bad_input.py",
+    "tests/api/test_batch_outcomes.py",
+    "tests/api/test_push_order.py",
 ]
 
 

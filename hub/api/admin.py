@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -24,6 +25,28 @@ class KeyInline(ReadOnlyInline):
     fields = ["name", "prefix", "expires_at", "revoked_at", "last_used_at"]
     show_change_link = True
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        return super().get_queryset(request).select_related("partner")  # each row's name shows the partner
+
+
+class ChoicesOncePerRequest:
+    """The choices of a grant's selects are read once per page, not once per row (each row's select would
+    otherwise query them again)."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        if isinstance(field, forms.ModelChoiceField) and request is not None:
+            if db_field.name == "fields":
+                field.queryset = EntityField.objects.select_related("entity").order_by(
+                    "entity__name", "position"
+                )
+            cache = request.__dict__.setdefault("_hub_grant_choices", {})
+            key = (db_field.model, db_field.name)
+            if key not in cache:
+                cache[key] = list(cast(Iterable[Any], field.choices))
+            field.choices = cache[key]
+        return field
+
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
@@ -39,12 +62,6 @@ class EntityGrantForm(forms.ModelForm):
         fields = ["entity", "can_read", "can_write", "fields"]
         widgets = {"fields": forms.SelectMultiple(attrs={"size": 6})}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choices = self.fields["fields"]
-        assert isinstance(choices, forms.ModelMultipleChoiceField)
-        choices.queryset = EntityField.objects.select_related("entity").order_by("entity__name", "position")
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         entity, chosen = data.get("entity"), data.get("fields") or []
@@ -54,18 +71,24 @@ class EntityGrantForm(forms.ModelForm):
         return data
 
 
-class EntityGrantInline(admin.TabularInline):
+class EntityGrantInline(ChoicesOncePerRequest, admin.TabularInline):
     model = EntityGrant
     form = EntityGrantForm
     extra = 1
     verbose_name = "entity it may read or push"
     verbose_name_plural = "Entities it may read or push (choose fields to limit what it reads)"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EntityGrant]:
+        return super().get_queryset(request).select_related("entity").prefetch_related("fields")
 
-class FlowGrantInline(admin.TabularInline):
+
+class FlowGrantInline(ChoicesOncePerRequest, admin.TabularInline):
     model = FlowGrant
     extra = 1
     verbose_name_plural = "Flows it may start"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FlowGrant]:
+        return super().get_queryset(request).select_related("flow")
 
 
 def key_status(key: ApiKey) -> str:

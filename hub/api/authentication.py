@@ -26,6 +26,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         try:
             key = api_key_check(raw=raw.strip())
         except KeyRefused as refused:
+            request.refused_key = refused.key  # type: ignore[attr-defined]  # audited by the view
             raise exceptions.AuthenticationFailed(str(refused)) from None
         return None, key
 

@@ -17,14 +17,25 @@ def client_address(request: Request) -> str:
     trust (HUB_TRUSTED_PROXIES), in which case the nearest address in X-Forwarded-For that is not one of
     them. A forwarded header from anyone else is ignored, so a caller cannot choose its own address."""
     peer = str(request.META.get("REMOTE_ADDR") or "")
+    peer = peer if _parses(peer) else ""
     trusted = _trusted_proxies()
     if not trusted or not _within(peer, trusted):
         return peer
     forwarded = [part.strip() for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
     for address in reversed([part for part in forwarded if part]):
+        if not _parses(address):
+            return peer  # not an address: the header is not to be trusted beyond this point
         if not _within(address, trusted):
             return address
     return peer
+
+
+def _parses(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def _trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -36,7 +47,12 @@ def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6N
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip.version == network.version and ip in network for network in networks)
+    candidates = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        candidates.append(ip.ipv4_mapped)  # ::ffff:203.0.113.9 is 203.0.113.9 (a dual-stack socket)
+    return any(
+        one.version == network.version and one in network for one in candidates for network in networks
+    )
 
 
 def address_allowed(key: ApiKey, address: str) -> bool:

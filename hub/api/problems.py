@@ -7,10 +7,14 @@ served as ``application/problem+json``. ``pointer`` is a JSON pointer into the r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -18,6 +22,7 @@ from rest_framework.response import Response
 from hub.flows.engine.context import RunSetupError
 from hub.flows.inbound import InboundError
 
+log = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:integration-hub:problem:"
 
@@ -56,6 +61,12 @@ class Problem(exceptions.APIException):
 
 
 def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
+    if isinstance(exc, RequestDataTooBig):
+        return Problem("The body is too large: at most 5 MiB per call.", status_code=413)
+    if isinstance(exc, DjangoValidationError | DataError | ValueError) and not isinstance(exc, InboundError):
+        # A backstop: a value the database refused is the client's error (the cause is fixed at the edge).
+        log.warning("a request value reached the database and was refused", exc_info=exc)
+        return Problem("A value in the request cannot be stored or compared.", status_code=400)
     if isinstance(exc, Http404):
         return exceptions.NotFound("There is nothing here for this key.")
     if isinstance(exc, DjangoPermissionDenied):

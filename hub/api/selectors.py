@@ -16,6 +16,7 @@ from hub.flows.models import (
     Delivery,
     DeliveryState,
     Flow,
+    InboundBatch,
     InboundState,
     Outcome,
     Quarantined,
@@ -75,8 +76,22 @@ def key_flows(key: ApiKey) -> QuerySet[Flow]:
 
 
 def key_dead_letters(key: ApiKey) -> QuerySet[DeadLetter]:
-    flows = key_flows(key).values("pk")
-    return DeadLetter.objects.filter(flow_id__in=flows).select_related("flow", "target").order_by("-pk")
+    """Dead letters of records that came in through this partner's own pushes, in flows of the key (push or
+    start) whose entity it may read: another partner's records, or an entity it may not read, stay unseen."""
+    readable = EntityGrant.objects.filter(key=key, can_read=True).values("entity_id")
+    flows = key_flows(key).filter(entity_id__in=readable).values("pk")
+    pushed_page = InboundBatch.objects.filter(
+        partner_push__partner_id=key.partner_id, run_id=OuterRef("run_id"), page=OuterRef("page")
+    )
+    pushed_records = RecordOutcome.objects.filter(Exists(pushed_page), record_id__isnull=False).values(
+        "record_id"
+    )
+    return (
+        DeadLetter.objects.filter(flow_id__in=flows, record_id__in=pushed_records)
+        .select_related("flow", "target", "record__entity")
+        .defer("payload", "record__data", "record__provenance")
+        .order_by("-pk")
+    )
 
 
 def partner_batch(key: ApiKey, batch_id: int) -> PartnerBatch | None:
@@ -135,15 +150,28 @@ def external_id(record: dict[str, Any], id_path: str) -> str | None:
     return None if value is MISSING or value is None or value == "" else str(value)
 
 
+def partner_namespace(partner_id: int) -> str:
+    """Pushed ids are stored as ``p<partner id>:<id>``: two partners sharing a flow never share an id."""
+    return f"p{partner_id}:"
+
+
+def partner_own_id(stored: str, partner_id: int) -> str:
+    prefix = partner_namespace(partner_id)
+    return stored[len(prefix) :] if stored.startswith(prefix) else stored
+
+
 def batch_report(pushed: PartnerBatch) -> dict[str, Any]:
     batch = pushed.batch
     flow = batch.flow
     id_path = flow_id_path(flow)
-    ids = [external_id(raw, id_path) or "" for raw in batch.records]
+    stored = [external_id(raw, id_path) or "" for raw in batch.records]
     processed = batch.state == InboundState.PROCESSED and batch.run is not None
-    reports = [RecordReport(index=i, id=ext, status=RecordStatus.WAITING) for i, ext in enumerate(ids)]
+    reports = [
+        RecordReport(index=i, id=partner_own_id(ext, pushed.partner_id), status=RecordStatus.WAITING)
+        for i, ext in enumerate(stored)
+    ]
     if processed and batch.run_id is not None:
-        _fill_reports(reports, flow, batch.run_id)
+        _fill_reports(reports, stored, flow, batch.run_id, batch.page)
     run_active = batch.run is not None and batch.run.state in (RunState.QUEUED, RunState.RUNNING)
     counts = Counter(r.status for r in reports)
     return {
@@ -160,27 +188,28 @@ def batch_report(pushed: PartnerBatch) -> dict[str, Any]:
     }
 
 
-def _fill_reports(reports: list[RecordReport], flow: Flow, run_id: int) -> None:
-    ids = {r.id for r in reports}
-    outcomes = {
-        o.external_id: o
-        for o in RecordOutcome.objects.filter(run_id=run_id, system_id=flow.source_id, external_id__in=ids)
-    }
-    errors = dict(
-        Quarantined.objects.filter(run_id=run_id, flow=flow, external_id__in=ids).values_list(
-            "external_id", "errors"
-        )
-    )
+def _fill_reports(
+    reports: list[RecordReport], stored: list[str], flow: Flow, run_id: int, page: int | None
+) -> None:
+    """The outcomes of this batch's own page of its run: another batch of the same run (another partner's,
+    or the same partner's with the same ids) has a page of its own and is never shown here."""
+    ids = set(stored)
+    outcome_rows = RecordOutcome.objects.filter(run_id=run_id, system_id=flow.source_id, external_id__in=ids)
+    quarantine_rows = Quarantined.objects.filter(run_id=run_id, flow=flow, external_id__in=ids)
+    if page is not None:  # None: processed before batches recorded their page
+        outcome_rows, quarantine_rows = outcome_rows.filter(page=page), quarantine_rows.filter(page=page)
+    outcomes = {o.external_id: o for o in outcome_rows}
+    errors = dict(quarantine_rows.values_list("external_id", "errors"))
     states = _delivery_states(flow, run_id, [o.record_id for o in outcomes.values() if o.record_id])
-    for report in reports:
-        outcome = outcomes.get(report.id)
+    for report, ident in zip(reports, stored, strict=True):
+        outcome = outcomes.get(ident)
         if outcome is None:
             report.status, report.reason = RecordStatus.UNKNOWN, "The run recorded no outcome for this id."
             continue
         report.outcome, report.reason, report.record_id = outcome.outcome, outcome.reason, outcome.record_id
         report.status = _status(outcome, states.get(outcome.record_id or 0, set()))
         if report.status == RecordStatus.QUARANTINED:
-            report.errors = {str(k): [str(m) for m in v] for k, v in (errors.get(report.id) or {}).items()}
+            report.errors = {str(k): [str(m) for m in v] for k, v in (errors.get(ident) or {}).items()}
 
 
 def _delivery_states(flow: Flow, run_id: int, record_ids: list[int]) -> dict[int, set[str]]:

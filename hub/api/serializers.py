@@ -142,8 +142,16 @@ class DeadLetterSerializer(serializers.Serializer):
     record = serializers.IntegerField(source="record_id")
     state = serializers.CharField()
     attempts = serializers.IntegerField()
-    last_error = serializers.CharField()
+    last_error = serializers.SerializerMethodField(
+        help_text="Why it could not be delivered, in general terms: the target's own answer stays with the "
+        "hub's admins (it may hold another system's data)."
+    )
     updated_at = serializers.DateTimeField()
+
+    def get_last_error(self, letter: Any) -> str:
+        if getattr(letter, "permanent_error", False):
+            return "The target refused the record: the hub's admins have the details."
+        return "The target could not take the record after its retries: the hub's admins have the details."
 
 
 class ProblemErrorSerializer(serializers.Serializer):

@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import json
+import math
 import re
+from datetime import UTC
 from typing import Any
 
 from auditlog.context import set_extra_data
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, parsers, status
-from rest_framework.pagination import CursorPagination
+from rest_framework import exceptions, generics, parsers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api import selectors, serializers
 from hub.api.keys import api_key_touch
-from hub.api.models import ApiKey, EntityGrant
+from hub.api.models import ApiKey, EntityGrant, PartnerBatch
+from hub.api.paging import IdCursor, KeysetCursor
 from hub.api.permissions import client_address
 from hub.api.problems import KINDS, PROBLEM_CONTENT_TYPE, TYPE_PREFIX, Problem
 from hub.api.services import (
     Caller,
     dead_letter_replay_by_key,
     flow_start,
+    key_used,
     push_accept,
+    push_earlier,
     push_record_errors,
+    push_replay,
 )
 from hub.catalog.models import Entity, Record
 from hub.flows.models import DeadLetter, Flow
@@ -40,14 +50,40 @@ IDEMPOTENCY_PATTERN = re.compile(r"^[\x21-\x7e]{1,150}$")  # visible ASCII, like
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
+class NotFinite(ValueError):
+    """A number JSON can write but no column can hold: 1e400, NaN, Infinity."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotFinite(text)
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise NotFinite(text)
+
+
 class SafeJSONParser(parsers.JSONParser):
-    """JSON too deeply nested for Python's parser is a client error, not a crash."""
+    """JSON too deeply nested for Python's parser, or with numbers out of range, is a client error."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:
-            return super().parse(stream, media_type, parser_context)
+            return json.load(
+                codecs.getreader(encoding)(stream), parse_float=_finite, parse_constant=_no_constant
+            )
         except RecursionError:
             raise Problem("The JSON is nested too deeply.", status_code=400, kind="malformed-json") from None
+        except NotFinite as number:
+            raise Problem(
+                f"The number {str(number)[:40]} is out of range: numbers must be finite.",
+                status_code=400,
+                kind="malformed-json",
+            ) from None
+        except ValueError as error:
+            raise exceptions.ParseError(f"JSON parse error - {error}") from None
 
 
 class PartnerView(APIView):
@@ -67,6 +103,15 @@ class PartnerView(APIView):
         self.audit_context.enter_context(
             set_extra_data({"cid": caller.correlation, "remote_addr": caller.address or None})
         )
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        key = request.auth if isinstance(request.auth, ApiKey) else getattr(request, "refused_key", None)
+        if isinstance(key, ApiKey):
+            key_used(
+                key=key, address=client_address(request), request=request, status_code=response.status_code
+            )
+        return response
 
     @property
     def caller(self) -> Caller:
@@ -182,6 +227,13 @@ class Push(PartnerView):
         key = self.caller.key
         ikey = idempotency_key(request)
         check_body_size(request)
+        earlier = push_earlier(caller=self.caller, idempotency_key=ikey)
+        if earlier is not None:  # a retry: answered as it was first, whatever has changed since
+            try:
+                data = request.data
+            except exceptions.ParseError:
+                data = None  # not the body of the first push
+            return _accepted(push_replay(earlier=earlier, flow_id=flow_id, data=data), replayed=True)
         flow = key_flow(key, flow_id)
         if not getattr(flow, "may_push", False):
             raise Forbidden(f"This key may not push records into the flow '{flow.name}'.")
@@ -198,17 +250,21 @@ class Push(PartnerView):
                 errors=errors,
             )
         pushed, replayed = push_accept(caller=self.caller, flow=flow, records=records, idempotency_key=ikey)
-        body = {
-            "batch": pushed.batch_id,
-            "flow": flow.pk,
-            "record_count": pushed.batch.record_count,
-            "received_at": pushed.batch.received_at,
-            "stored": True,
-        }
-        headers = {"Location": f"/api/v1/batches/{pushed.batch_id}/"}
-        if replayed:
-            headers["Idempotent-Replayed"] = "true"
-        return Response(serializers.PushAcceptedSerializer(body).data, status=202, headers=headers)
+        return _accepted(pushed, replayed=replayed)
+
+
+def _accepted(pushed: PartnerBatch, *, replayed: bool) -> Response:
+    body = {
+        "batch": pushed.batch_id,
+        "flow": pushed.batch.flow_id,
+        "record_count": pushed.batch.record_count,
+        "received_at": pushed.batch.received_at,
+        "stored": True,
+    }
+    headers = {"Location": f"/api/v1/batches/{pushed.batch_id}/"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(serializers.PushAcceptedSerializer(body).data, status=202, headers=headers)
 
 
 class BatchDetail(PartnerView):
@@ -241,15 +297,27 @@ def _entity(grant: EntityGrant) -> dict[str, Any]:
     }
 
 
-class RecordCursor(CursorPagination):
-    ordering = ("updated_at", "pk")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """A moment the database can compare: 0001-01-01T00:00+05:00 is valid ISO 8601 but before year 1 in UTC."""
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise DjangoValidationError("Enter a valid date/time.", code="invalid")
+        try:
+            moment = super().clean(value)
+            if moment is not None:
+                moment.astimezone(UTC)
+        except OverflowError:
+            raise DjangoValidationError("This moment is out of range.", code="invalid") from None
+        return moment
+
+
+class BoundedIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class RecordFilter(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = BoundedIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text="Only records changed at or after this moment (ISO 8601, e.g. 2026-11-24T10:00:00Z).",
@@ -262,18 +330,22 @@ class RecordFilter(filters.FilterSet):
 
 class ReadableEntityMixin(PartnerView):
     def readable(self) -> tuple[Entity, list[str]]:
-        entity = Entity.objects.filter(name=self.kwargs["entity"]).first()
-        if entity is None:
-            raise Problem("There is no entity with this name.", status_code=404)
-        grant = selectors.entity_grant(self.caller.key, entity)
-        if grant is None or not grant.can_read:
-            raise Forbidden(f"This key may not read {entity.name} records.")
+        name = str(self.kwargs["entity"])
+        entity = Entity.objects.filter(name=name).first() if _storable(name) else None
+        grant = selectors.entity_grant(self.caller.key, entity) if entity is not None else None
+        if entity is None or grant is None or not grant.can_read:  # not there for this key: as no entity
+            raise Problem("This key has no entity with this name to read.", status_code=404)
         return entity, selectors.readable_fields(grant)
+
+
+def _storable(text: str) -> bool:
+    """Text a database can compare: no NUL (PostgreSQL refuses it), at most a column's length."""
+    return "\x00" not in text and len(text) <= 300
 
 
 class RecordList(ReadableEntityMixin, generics.GenericAPIView):
     serializer_class = serializers.RecordSerializer
-    pagination_class = RecordCursor
+    pagination_class = KeysetCursor
     filterset_class = RecordFilter
     queryset = Record.objects.none()  # the model, for the schema; the rows come from readable()
 
@@ -304,14 +376,9 @@ class RecordDetail(ReadableEntityMixin):
 # Dead letters ------------------------------------------------------------------------------------------
 
 
-class DeadLetterCursor(CursorPagination):
-    ordering = ("-pk",)
-    page_size = 100
-
-
 class DeadLetterList(PartnerView, generics.GenericAPIView):
     serializer_class = serializers.DeadLetterSerializer
-    pagination_class = DeadLetterCursor
+    pagination_class = IdCursor
     queryset = DeadLetter.objects.none()
     filter_backends: list[Any] = []
 

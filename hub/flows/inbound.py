@@ -73,6 +73,14 @@ def inbound_accept(
                 record_count=len(records),
             )  # fmt: skip
     except IntegrityError:
-        return InboundBatch.objects.get(flow=flow, idempotency_key=idempotency_key), False
+        # Only the idempotency key's own constraint means "already stored"; any other violation is an error.
+        earlier = (
+            InboundBatch.objects.filter(flow=flow, idempotency_key=idempotency_key).first()
+            if idempotency_key is not None
+            else None
+        )
+        if earlier is None:
+            raise
+        return earlier, False
     run_request(flow=flow, trigger=origin)
     return batch, True

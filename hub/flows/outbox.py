@@ -84,8 +84,11 @@ def carried_fields(flow: Flow) -> frozenset[str]:
 
 
 @transaction.atomic
-def dead_letter_replay(*, delivery: Delivery, actor: Actor = None) -> Delivery:
-    """Send a dead letter again, mapped with the current published mapping; the tick delivers it."""
+def dead_letter_replay(*, delivery: Delivery, actor: Actor = None, by: str | None = None) -> Delivery:
+    """Send a dead letter again, mapped with the current published mapping; the tick delivers it.
+
+    Only a delivery that is still dead changes (a conditional update): two replays at once, or a replay of a
+    stale copy, send it once. ``by`` names who replayed it when that is not a user (an API key)."""
     if delivery.state != DeliveryState.DEAD:
         return delivery
     flow = delivery.flow
@@ -99,15 +102,23 @@ def dead_letter_replay(*, delivery: Delivery, actor: Actor = None) -> Delivery:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         raise RunSetupError(f"The outbound mapping still fails for this record: {problems}")
     digest = content_hash(payload)
+    changes: dict[str, object] = {}
     if digest != delivery.content_hash:  # new content: a new key, so the target does not take it for the old
-        delivery.idempotency_key = idempotency_key(
+        changes["idempotency_key"] = idempotency_key(
             flow.pk, delivery.record_id, delivery.target_id, digest, "replay"
         )
-        delivery.payload, delivery.content_hash = payload, digest
-    delivery.state, delivery.attempts, delivery.permanent_error = DeliveryState.PENDING, 0, False
-    delivery.next_attempt_at, delivery.last_error = None, ""
-    delivery.discard_reason = f"replayed by {getattr(actor_user(actor), 'username', 'the system')} at {timezone.now():%Y-%m-%d %H:%M}"
-    delivery.save()
+        changes["payload"], changes["content_hash"] = payload, digest
+    now = timezone.now()
+    who = by or getattr(actor_user(actor), "username", "the system")
+    changes.update(
+        state=DeliveryState.PENDING, attempts=0, permanent_error=False, next_attempt_at=None, last_error="",
+        discard_reason=f"replayed by {who} at {now:%Y-%m-%d %H:%M}"[:300], updated_at=now,
+    )  # fmt: skip
+    if not Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.DEAD).update(**changes):
+        delivery.refresh_from_db()  # replayed (or changed) by someone else meanwhile: as it is now
+        return delivery
+    for name, value in changes.items():
+        setattr(delivery, name, value)
     return delivery
 
 

@@ -191,3 +191,11 @@ def order(n: int, **changes: Any) -> dict[str, Any]:
 def customer(number: int, **changes: Any) -> dict[str, Any]:
     return {"id": f"C-{number}", "email": f"person{number}@example.com", "name": f"Person {number}",
             "country": "de", **changes}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def pinned_rate_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count per minute: a test's calls all fall in the middle of one minute."""
+    from hub.api import throttling
+
+    monkeypatch.setattr(throttling, "clock", lambda: 29_000_000 * 60 + 30.0)

@@ -76,9 +76,9 @@ def test_the_count_is_kept_in_redis_so_every_web_process_shares_it(client, keys)
 
     for _ in range(2):
         assert client.get(FLOWS, headers=keys.header("acme_orders")).status_code == 200
-    shared = caches["shared"].get(f"throttle_api_key_{keys.rows['acme'].prefix}")
-    assert shared is not None
-    assert len(shared) == 2
+    from hub.api.throttling import counter_key
+
+    assert caches["shared"].get(counter_key(keys.rows["acme"].prefix)) == 2
 
 
 def test_with_redis_unreachable_calls_go_on_and_are_counted_in_the_process(

@@ -19,6 +19,9 @@ class InboundBatch(models.Model):
     record_count = models.PositiveIntegerField()
     state = models.CharField(max_length=10, choices=InboundState.choices, default=InboundState.PENDING)
     run = models.ForeignKey("flows.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    page = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The page of its run this batch became (its records' outcomes)."
+    )
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
