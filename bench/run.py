@@ -58,6 +58,8 @@ Keys of var/bench.json:
   at most 1.10; ``queries_per_page_ratio``'s value is the larger of the two.
 - ``api``: the partner API under gunicorn (issue 5), as ``bench.api.measure()`` returns it; its keys are
   documented in bench/api.py.
+- ``audit``: the audit trail's pages over 1,000,000 entries (issue 6), as ``bench.audit.measure()``
+  returns it; its keys are documented in bench/audit.py.
 - ``problems``: what went wrong (a run not succeeded, a record lost or duplicated, an API push refused or
   not stored); empty on success.
 """
@@ -81,6 +83,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import api as api_bench
+from bench import audit as audit_bench
 from bench.engine import MAPPING
 from bench.servers import SourceServer, TargetServer
 
@@ -184,6 +187,7 @@ def environment(redis_port: int) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "HUB_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "HUB_OUTBOUND_HOSTS": "127.0.0.1",  # the bench's source and target servers, and nothing else
         "HUB_VAR_DIR": str(WORK),
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "LOG_LEVEL": "WARNING",
@@ -312,6 +316,15 @@ def report_api(api: dict[str, Any]) -> None:
         print(f"  {label:<28}{figures:<20}{note}")
 
 
+def report_audit(audit: dict[str, Any]) -> None:
+    print(
+        f"\nAudit trail: {audit['setup']['entries']:,} entries, SQLite, the reviewer's pages (bench/audit.py)"
+    )
+    for name, page in audit["pages"].items():
+        print(f"  {name:<28}{page['median_ms']:9.1f} ms  {page['queries']} queries")
+    print(f"  queries bounded: {'yes' if audit['bounded'] else 'NO'}")
+
+
 def measure(bench: Bench) -> dict[str, Any]:
     template = bench.migrate_template()
     floor = bench.floor()
@@ -359,9 +372,13 @@ def main() -> None:
     print("  partner API: gunicorn with 2 workers, pushes of 500 and of one record ...", flush=True)
     result["api"] = api_bench.measure()
     result["problems"] += [f"api: {problem}" for problem in result["api"]["problems"]]
+    print("  audit trail: 1,000,000 entries, the reviewer's pages ...", flush=True)
+    result["audit"] = audit_bench.measure()
+    result["problems"] += [f"audit: {problem}" for problem in result["audit"]["problems"]]
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
     report(result)
     report_api(result["api"])
+    report_audit(result["audit"])
     print(f"  the bench took {time.monotonic() - started:.0f} s")
     if result["problems"]:
         print("\nThe bench FAILED: records were lost or duplicated.", *result["problems"], sep="\n  ")

@@ -17,7 +17,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from connectors.outbound import OutboundHosts
 
 
 class ParamType(enum.StrEnum):
@@ -68,12 +71,20 @@ class ConnectorConfig:
     values: Mapping[str, Any]
     # Never shown by repr(): a config printed in a log line or a traceback must not carry the secrets.
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # The hosts the connector may connect to (see ``connectors.outbound``); by default none at all.
+    allowed_hosts: OutboundHosts = field(default_factory=lambda: _no_hosts())
 
     def get(self, name: str, default: Any = None) -> Any:
         if name in self.secrets:
             return self.secrets[name]
         value = self.values.get(name)
         return default if value in (None, "") else value
+
+
+def _no_hosts() -> OutboundHosts:
+    from connectors.outbound import NOTHING
+
+    return NOTHING
 
 
 @dataclass(frozen=True)

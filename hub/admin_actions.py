@@ -7,8 +7,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+
+from hub.audit.events import Event
+from hub.audit.services import audit_access
 
 
 def confirmed(request: HttpRequest) -> bool:
@@ -62,3 +65,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class AccessAuditedAdmin(admin.ModelAdmin):
+    """A change page that shows data (a record's values, a payload): each showing is an access entry in the
+    audit trail, with the person and ``access_what(obj)``."""
+
+    def access_what(self, obj: Any) -> str:
+        return f"{obj._meta.verbose_name} {obj}"
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None and request.method == "GET":
+            audit_access(
+                instance=obj, what=self.access_what(obj), reason="viewed in the admin", actor=request.user,
+                event=Event.ACCESSED,
+            )  # fmt: skip
+        return super().render_change_form(request, context, add, change, form_url, obj)

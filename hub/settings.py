@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+from connectors.outbound import OutboundHosts
 from hub.env import env_bool, env_int, env_list, env_str, env_url, local_secret_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +91,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "hub.audit",
+    "axes",
+    "hub.access",  # after axes: its admin module narrows axes' admin
     "hub.systems",
     "hub.catalog",
     "hub.mappings",
@@ -108,7 +112,25 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "hub.access.middleware.QueueDashboardGuard",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into its page
 ]
+
+# Admin sign-in: django-axes counts failures per user name and address (its database handler: shared by
+# every web process) and refuses that pair for a while; its backend comes first so that it can refuse.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("HUB_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("HUB_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "hub.access.signins.client_ip"  # HUB_TRUSTED_PROXIES decides, as for the API
+AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins: the audit trail's logged_in entries
+AXES_VERBOSE = False  # sign-ins are in the audit trail; axes' own log lines would repeat them
 
 ROOT_URLCONF = "hub.urls"
 WSGI_APPLICATION = "hub.wsgi.application"
@@ -221,6 +243,24 @@ for _proxy in HUB_TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"HUB_TRUSTED_PROXIES: '{_proxy}' is not an address or a range such as 10.0.0.0/8."
         ) from None
+
+
+def read_outbound_hosts(raw: str | None, *, debug: bool) -> list[str]:
+    """HUB_OUTBOUND_HOSTS: the hosts connectors may connect to (see connectors/outbound.py), separated by
+    commas or new lines. Unset: this machine only under DEBUG, nothing otherwise. Every entry is checked
+    here, so that a typo stops start-up with the entry named rather than refusing a system later."""
+    if raw is None:
+        return ["localhost", "127.0.0.0/8", "::1"] if debug else []
+    entries = [entry.strip() for entry in raw.replace("\n", ",").split(",") if entry.strip()]
+    try:
+        OutboundHosts.parse(entries)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"HUB_OUTBOUND_HOSTS: {error}.") from None
+    return entries
+
+
+# Server-side request forgery guard: empty means the hub connects to no system at all until it is set.
+HUB_OUTBOUND_HOSTS = read_outbound_hosts(os.environ.get("HUB_OUTBOUND_HOSTS"), debug=DEBUG)
 if env_bool("HUB_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
@@ -232,17 +272,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 AUDITLOG_MASK_CALLABLE = "hub.audit.masking.mask_fully"
 AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+HUB_AUDIT_RETENTION_DAYS = env_int("HUB_AUDIT_RETENTION_DAYS", 0)  # archive_audit's default; 0 keeps all
 
+# Every handler carries the "safe" filter (hub/access/logging.py): secrets redacted, control characters
+# encoded. Django's own loggers are pointed at our handler, so that none of its default handlers (which
+# would not have the filter) remain.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"safe": {"()": "hub.access.logging.SafeLogFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["safe"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # The partner REST API (hub/api): keys instead of sessions, problem documents for every error.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024  # above the API's 5 MiB per push (hub.api.views.MAX_BODY_BYTES)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["hub.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["hub.api.permissions.HasPartnerKey"],

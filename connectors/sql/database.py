@@ -18,9 +18,31 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine
 
 from connectors.base import ConfigurationError
+from connectors.outbound import OutboundHosts
 
 from .errors import database_error
 from .options import SqlOptions
+
+
+def check_host(options: SqlOptions, allowed: OutboundHosts) -> None:
+    """Refuse a database server the hub may not connect to. An SQLite file is on this machine: allowed.
+
+    libpq also reads hosts from the address's query (``?host=...``, ``?hostaddr=...``, comma-separated)
+    and from a service file (``?service=...``); every host named is checked, and a service is refused
+    because its host cannot be seen here. A Unix socket (no host, or a directory) reaches a database on
+    this machine, perhaps the hub's own, so it counts as localhost."""
+    if options.is_sqlite:
+        return
+    query = options.url.query
+    if "service" in query:
+        raise ConfigurationError("“Database address” must name its host, not a service (?service=...).")
+    named = [options.url.host or "localhost"]
+    for key in ("host", "hostaddr"):
+        values = query.get(key, ())
+        for value in [values] if isinstance(values, str) else values:
+            named.extend(part for part in value.split(",") if part)
+    for host in named:
+        allowed.check("localhost" if host.startswith("/") else host, options.url.port or 5432)
 
 
 def create_engine(options: SqlOptions) -> Engine:

@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.db.models import Model
 from django.utils import timezone
 
+from hub.audit.chain import seal_on_commit
 from hub.audit.events import EVENT_KEY, Event
 
 # Who did something: a person (from a request or a command's --as), or nobody (the hub itself).
@@ -93,4 +94,5 @@ def audit_access_many(
         for instance in instances
     ]
     LogEntry.objects.bulk_create(entries)
+    seal_on_commit()  # bulk_create sends no post_save: seal these the way saved entries are
     return len(entries)

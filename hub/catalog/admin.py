@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from hub.admin_actions import ReadOnlyInline, confirmation_page, confirmed
+from hub.admin_actions import AccessAuditedAdmin, ReadOnlyInline, confirmation_page, confirmed
 from hub.catalog.models import Conflict, CrossReference, Entity, EntityField, Record, SourceOfTruth
 from hub.catalog.selectors import source_of_truth_matrix
 from hub.catalog.services import conflict_resolve
@@ -117,7 +117,8 @@ class SourceOfTruthForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["field"].queryset = EntityField.objects.select_related("entity")  # type: ignore[attr-defined]
+        if "field" in self.fields:  # absent for people who may only view
+            self.fields["field"].queryset = EntityField.objects.select_related("entity")  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -166,7 +167,7 @@ class CrossReferenceInline(ReadOnlyInline):
 
 
 @admin.register(Record)
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(AccessAuditedAdmin):
     """Canonical records, read-only: values with where each came from, the systems that hold it, conflicts."""
 
     list_display = ["id", "entity", "natural_key", "summary", "updated_at"]
@@ -203,6 +204,9 @@ class RecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # records leave through their systems, never by a click here
+
+    def access_what(self, obj: Record) -> str:
+        return f"record {obj}"
 
 
 class ResolveForm(forms.Form):

@@ -20,6 +20,7 @@ SYSTEM_KEYS = {
     "contact": Key(TEXT, default=""),
     "environment": Key(TEXT, default="production"),
     "status": Key(TEXT, default="active"),
+    "read_only": Key(FLAG, default=False),
     "settings": Key(SETTINGS, default={}),
     "secrets": Key(TEXTS, default=[]),
 }
@@ -104,6 +105,7 @@ class SystemDoc:
     contact: str
     environment: str
     status: str
+    read_only: bool
     settings: dict[str, Any]
     secrets: list[str]
 

@@ -46,10 +46,11 @@ def _system(system: System) -> dict[str, Any]:
         "contact": system.contact,
         "environment": system.environment,
         "status": system.status,
+        "read_only": system.read_only,
         "settings": _settings(system),
         "secrets": InlineList(_secret_names(system)),
     }
-    return _compact(data, "description", "owner_team", "contact", "settings", "secrets")
+    return _compact(data, "description", "owner_team", "contact", "read_only", "settings", "secrets")
 
 
 def _settings(system: System) -> dict[str, Any]:

@@ -38,9 +38,13 @@ def execute_run(run_id: int) -> str:
 
 
 def deliver_flow(flow_id: int) -> int:
+    from hub.flows.attribution import attributed
+    from hub.flows.models import Flow
     from hub.flows.outbox import outbox_deliver
 
-    return outbox_deliver(flow_id=flow_id)
+    name = Flow.objects.filter(pk=flow_id).values_list("name", flat=True).first() or f"#{flow_id}"
+    with attributed(cid=f"outbox:{flow_id}", by=f"outbox of flow {name}"):
+        return outbox_deliver(flow_id=flow_id)
 
 
 def tick() -> dict[str, int]:

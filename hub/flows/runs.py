@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from connectors.base import ConnectorError
 from hub.audit.services import Actor, actor_user
+from hub.flows.attribution import attributed
 from hub.flows.engine.context import RunContext, RunSetupError, run_context
 from hub.flows.engine.delivering import deliver_due
 from hub.flows.engine.pipeline import PageWork, corrected_item, later_cursor, process_items, process_page
+from hub.flows.engine.text import printable
 from hub.flows.models import (
     Delivery,
     DeliveryState,
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 CORRECTIONS_PER_RUN = 1000  # corrected records a run takes; the rest wait for the next run
 STALE_AFTER = timedelta(seconds=90)  # a running run without a heartbeat for this long is abandoned
+LOOK_AT = (Outcome.QUARANTINED, Outcome.CONFLICT)  # named on the page's log line
 OUTCOME_FIELDS = {
     Outcome.CREATED: "created",
     Outcome.UPDATED: "updated",
@@ -101,7 +104,7 @@ def run_execute(run_id: int, *, worker: str | None = None) -> Run | None:
     run = run_claim(run_id, worker=worker or worker_name())
     if run is None:
         return None
-    with Heartbeat(run):
+    with attributed(cid=f"run:{run.pk}", by=f"run {run.pk} of flow {run.flow.name}"), Heartbeat(run):
         try:
             ctx = run_context(run)
         except RunSetupError as error:
@@ -191,7 +194,7 @@ def _read_pushed(ctx: RunContext) -> None:
     for number, batch in enumerate(pending, start=first):
         with transaction.atomic():
             work = process_page(ctx, number, batch.records)
-            InboundBatch.objects.filter(pk=batch.pk).update(state=InboundState.PROCESSED)
+            InboundBatch.objects.filter(pk=batch.pk).update(state=InboundState.PROCESSED, page=number)
         _page_done(run, number, batch.record_count, work)
         _deliver_now(ctx)
 
@@ -245,7 +248,7 @@ def _page_done(run: Run, number: int, count: int, work: PageWork | None = None) 
     run.heartbeat_at = timezone.now()
     tally = Counter(o.outcome for o in work.outcomes) if work is not None else Counter()
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())) or "nothing to do"
-    line = f"{run.heartbeat_at:%H:%M:%S} page {number}: {count} records: {summary}\n"
+    line = f"{run.heartbeat_at:%H:%M:%S} page {number}: {count} records: {summary}{_to_look_at(work)}\n"
     mine = Run.objects.filter(pk=run.pk, worker=run.worker, state=RunState.RUNNING)
     if not mine.exists():
         raise RunSuperseded
@@ -253,6 +256,16 @@ def _page_done(run: Run, number: int, count: int, work: PageWork | None = None) 
         pages=number, fetched=run.fetched, heartbeat_at=run.heartbeat_at, cursor_after=run.cursor_after,
         log=Concat(F("log"), Value(line)),
     )  # fmt: skip
+
+
+def _to_look_at(work: PageWork | None, shown: int = 5) -> str:
+    """The source's ids of the first records a person should look at. They come from another system:
+    ``printable`` keeps each on this line, so that an id cannot forge a line of its own."""
+    ids = [o.external_id for o in work.outcomes if o.outcome in LOOK_AT] if work is not None else []
+    if not ids:
+        return ""
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return "; to look at: " + ", ".join(printable(i, limit=80) for i in ids[:shown]) + more
 
 
 def _deliver_now(ctx: RunContext, rounds: int = 50) -> None:
@@ -295,7 +308,8 @@ def _finish(ctx: RunContext) -> Run:
         mine = Run.objects.select_for_update().filter(pk=run.pk, worker=run.worker, state=RunState.RUNNING)
         if not mine.exists():
             raise RunSuperseded
-        run.save()
+        # Not the log: each page appended its line in the database, which this copy of the run never saw.
+        run.save(update_fields=[f.name for f in Run._meta.concrete_fields if f.name not in ("id", "log")])
         if run.cursor_after:
             Flow.objects.filter(pk=run.flow_id).update(cursor=run.cursor_after)
     return run
@@ -316,9 +330,10 @@ def _settle_delivery_outcomes(run: Run) -> None:
 
 
 def _fail(run: Run, message: str) -> Run:
-    log.warning("run %s failed: %s", run.pk, message.replace("\n", " "))
+    message = printable(message, limit=5000)  # it quotes the systems' own words
+    log.warning("run %s failed: %s", run.pk, message)
     run.state = RunState.FAILED
-    run.error = message[:5000]
+    run.error = message
     run.finished_at = timezone.now()
     run.save(update_fields=["state", "error", "finished_at"])
     return run

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from hub.audit.chain import audit_seal_or_log
+from hub.audit.verifying import verifications_requeue
 from hub.flows.jobs import enqueue
 from hub.flows.models import (
     Delivery,
@@ -80,9 +82,11 @@ def outbox_wake(now: datetime) -> int:
 
 def tick(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
+    audit_seal_or_log()  # the safety net: entries whose on-commit sealing failed
     return {
         "started": flows_start_due(now) + pushed_waiting(now),
         "requeued": len(runs_requeue_abandoned(now=now)),
         "lost": runs_requeue_lost(now),
         "outbox": outbox_wake(now),
+        "audit_checks": verifications_requeue(now=now),
     }

@@ -31,11 +31,12 @@ def flow_errors(
             errors["cron"] = str(error)
     if trigger == Trigger.INTERVAL and not interval_minutes:
         errors["interval_minutes"] = "Say how many minutes apart the runs should be."
+    targets = list(targets)
+    read_only = [t.name for t in targets if t.read_only]
     if source is None or entity is None:
-        return errors
+        return errors | _read_only_error(read_only)
     if cursor_field and not entity.fields.filter(name=cursor_field).exists():
         errors["cursor_field"] = f"'{cursor_field}' is not a field of {entity.name}."
-    targets = list(targets)
     have = set(
         Mapping.objects.filter(entity=entity, system__in=[source, *targets]).values_list(
             "system_id", "direction"
@@ -55,7 +56,16 @@ def flow_errors(
     strangers = [f.name for f in fields if f.entity_id != entity.pk]
     if strangers:
         errors["fields"] = f"Not fields of {entity.name}: {', '.join(strangers)}."
-    return errors
+    return errors | _read_only_error(read_only)
+
+
+def _read_only_error(names: list[str]) -> dict[str, str]:
+    if not names:
+        return {}
+    return {
+        "targets": f"The hub only reads from {', '.join(names)} (marked read only): a flow cannot send "
+        "records there. Remove it from the targets, or untick “read only” on the system."
+    }
 
 
 class FlowError(Exception):

@@ -49,7 +49,7 @@ def test_connection_later(modeladmin: SystemAdmin, request: HttpRequest, queryse
 @admin.register(System)
 class SystemAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "environment", "status", "health", "owner_team", "secret_count"]
-    list_filter = ["kind", "environment", "status", "last_probe_ok"]
+    list_filter = ["kind", "environment", "status", "read_only", "last_probe_ok"]
     search_fields = ["name", "description", "owner_team", "contact"]
     actions = [test_connection, test_connection_later]
     change_form_template = "admin/systems/system/change_form.html"
@@ -98,7 +98,7 @@ class SystemAdmin(admin.ModelAdmin):
         params = connector_class(kind).params
         fieldsets: list[Any] = [
             (None, {"fields": ["name", "kind", "description"]}),
-            ("Ownership", {"fields": ["owner_team", "contact", "environment", "status"]}),
+            ("Ownership", {"fields": ["owner_team", "contact", "environment", "status", "read_only"]}),
             (
                 f"Connection settings ({connector_class(kind).label})",
                 {

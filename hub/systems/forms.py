@@ -61,7 +61,9 @@ class SystemForm(forms.ModelForm):
 
     class Meta:
         model = System
-        fields = ["name", "kind", "description", "owner_team", "contact", "environment", "status"]
+        fields = [
+            "name", "kind", "description", "owner_team", "contact", "environment", "status", "read_only",
+        ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

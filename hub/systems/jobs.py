@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_rq
 from django.db import transaction
 
+from hub.flows.attribution import attributed
 from hub.systems.models import System
 from hub.systems.services import system_probe
 
@@ -14,7 +15,8 @@ def probe_system(system_id: int) -> bool | None:
     system = System.objects.filter(pk=system_id).first()
     if system is None:
         return None
-    return system_probe(system=system, actor=None).ok
+    with attributed(cid=f"probe:{system.pk}", by=f"connection test of {system.name}"):
+        return system_probe(system=system, actor=None).ok
 
 
 def enqueue_probes(system_ids: list[int]) -> None:

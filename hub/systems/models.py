@@ -51,6 +51,11 @@ class System(models.Model):
         default=SystemStatus.ACTIVE,
         help_text="Whether flows may use this system now.",
     )
+    read_only = models.BooleanField(
+        "read only",
+        default=False,
+        help_text="The hub only reads from this system; it never writes to it.",
+    )
     params = models.JSONField(
         "connection settings",
         default=dict,

@@ -7,10 +7,12 @@ import time
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from connectors.base import Connector, ConnectorConfig, ConnectorError, ProbeResult
+from connectors.outbound import OutboundHosts
 from connectors.registry import connector_class
 from hub.audit.events import Event
 from hub.audit.services import Actor, actor_user, audit_access
@@ -75,13 +77,28 @@ def secret_reveal(*, secret: Secret, reason: str, actor: Actor = None) -> str:
 
 
 def system_connector(*, system: System, reason: str, actor: Actor = None) -> Connector:
+    """The system's connector, with its decrypted secrets and the hosts the hub may connect to.
+
+    A read-only system also turns on its kind's own read-only setting where it has one (SQL opens the
+    connection read-only), so that the database refuses a write the hub should never attempt."""
     cls = connector_class(system.kind)
     secrets = {
         secret.name: secret_reveal(secret=secret, reason=reason, actor=actor)
         for secret in system.secrets.select_related("system")
         if secret.name in cls.secret_names()
     }
-    return cls(ConnectorConfig(system_name=system.name, values=system.params, secrets=secrets))
+    values = dict(system.params)
+    if system.read_only and any(p.name == "read_only" for p in cls.params):
+        values["read_only"] = True
+    config = ConnectorConfig(
+        system_name=system.name, values=values, secrets=secrets, allowed_hosts=outbound_hosts()
+    )
+    return cls(config)
+
+
+def outbound_hosts() -> OutboundHosts:
+    """HUB_OUTBOUND_HOSTS as connectors use it (the setting was checked at start-up)."""
+    return OutboundHosts.parse(settings.HUB_OUTBOUND_HOSTS)
 
 
 def system_probe(*, system: System, actor: Actor) -> ProbeResult:

@@ -24,7 +24,7 @@ CASES = [
         "    owner_tema: IT",
         "owner_tema",
         "systems[0].owner_tema: unknown key 'owner_tema': did you mean 'owner_team'? known keys here: "
-        "name, kind, description, owner_team, contact, environment, status, settings, secrets",
+        "name, kind, description, owner_team, contact, environment, status, read_only, settings, secrets",
     ),
     (
         "    read_path: /customers",

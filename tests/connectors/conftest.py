@@ -7,7 +7,13 @@ import pytest
 
 from connectors.base import ConnectorConfig
 from connectors.http_json import HttpJsonConnector
+from connectors.outbound import OutboundHosts
 from tests.connectors.servers import FakeApi
+
+# This machine, and names that never resolve (tests of DNS failures must reach the lookup).
+TEST_HOSTS = OutboundHosts.parse(
+    ["localhost", "127.0.0.0/8", "::1", "x.invalid", "no-such-host.invalid", "no-such-system.invalid"]
+)
 
 
 @pytest.fixture
@@ -23,7 +29,9 @@ def make_connector() -> Iterator[Any]:
     made: list[HttpJsonConnector] = []
 
     def make(values: dict[str, Any], secrets: dict[str, str] | None = None) -> HttpJsonConnector:
-        config = ConnectorConfig(system_name="Test CRM", values=values, secrets=secrets or {})
+        config = ConnectorConfig(
+            system_name="Test CRM", values=values, secrets=secrets or {}, allowed_hosts=TEST_HOSTS
+        )
         made.append(HttpJsonConnector(config))
         return made[-1]
 

@@ -307,7 +307,13 @@ def test_redis_restarted_while_a_run_is_queued_and_while_it_runs_loses_nothing(
     assert run.executions == 1
     assert run.fetched == run.accounted == 60
     assert_each_delivered_once(target, 60)
-    assert tick() == {"started": 0, "requeued": 0, "lost": 0, "outbox": 0}  # nothing left to do
+    assert tick() == {
+        "started": 0,
+        "requeued": 0,
+        "lost": 0,
+        "outbox": 0,
+        "audit_checks": 0,
+    }  # nothing left to do
 
 
 @pytest.mark.django_db  # in process: nothing is enqueued

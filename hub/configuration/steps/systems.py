@@ -46,7 +46,7 @@ def _system_apply(ctx: Context, doc: SystemDoc) -> System | None:
     return system
 
 
-def _attributes(doc: SystemDoc) -> dict[str, str]:
+def _attributes(doc: SystemDoc) -> dict[str, str | bool]:
     return {
         "kind": doc.kind,
         "description": doc.description,
@@ -54,6 +54,7 @@ def _attributes(doc: SystemDoc) -> dict[str, str]:
         "contact": doc.contact,
         "environment": doc.environment,
         "status": doc.status,
+        "read_only": doc.read_only,
     }
 
 

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from hub.admin_actions import ReadOnlyAdmin, ReadOnlyInline, confirmation_page, confirmed
+from hub.admin_actions import AccessAuditedAdmin, ReadOnlyAdmin, ReadOnlyInline, confirmation_page, confirmed
 from hub.flows.engine.context import RunSetupError
 from hub.flows.models import DeadLetter, Delivery, DeliveryAttempt
 from hub.flows.outbox import dead_letter_discard, dead_letter_replay
@@ -22,7 +22,7 @@ class AttemptInline(ReadOnlyInline):
     fields = ["at", "ok", "status_code", "duration_ms", "permanent", "error"]
 
 
-class DeliveryAdminBase(ReadOnlyAdmin):
+class DeliveryAdminBase(AccessAuditedAdmin, ReadOnlyAdmin):
     list_display = ["id", "record", "target", "flow", "state", "attempts", "next_attempt_at", "short_error"]
     list_filter = ["state", "target", "flow"]
     list_select_related = ["record__entity", "target", "flow"]
@@ -44,6 +44,9 @@ class DeliveryAdminBase(ReadOnlyAdmin):
     @admin.display(description="payload")
     def sent_payload(self, obj: Delivery) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
+
+    def access_what(self, obj: Delivery) -> str:
+        return f"payload of {obj._meta.verbose_name} {obj.pk}"
 
 
 @admin.register(Delivery)

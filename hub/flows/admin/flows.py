@@ -34,7 +34,8 @@ class FlowForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["fields"].queryset = EntityField.objects.select_related("entity")  # type: ignore[attr-defined]
+        if "fields" in self.fields:  # a view-only form has none
+            self.fields["fields"].queryset = EntityField.objects.select_related("entity")  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

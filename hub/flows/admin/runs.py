@@ -159,13 +159,19 @@ class QuarantinedAdmin(admin.ModelAdmin):
     fieldsets = [(None, {"fields": list(readonly_fields)})]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is None or obj.state != QuarantineState.OPEN:
+        if obj is None or obj.state != QuarantineState.OPEN or not self.has_change_permission(request, obj):
             return self.fieldsets
         names = [f"value__{f.name}" for f in obj.flow.entity.fields.order_by("position", "pk")]
         return [
             *self.fieldsets,
             ("Correct the values, then save to resubmit", {"fields": names}),
         ]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        # The value__* correction fields are the form's own (QuarantineForm adds one per entity field), not
+        # the model's: only the model's fields go to the form factory.
+        kwargs["fields"] = []
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -126,6 +126,12 @@ def _push(flow: Flow, target: Target | None, deliveries: Sequence[Claimed], reas
     if target is None:
         error = ConnectorError("This system is no longer a target of the flow.", permanent=True)
         outcomes = [PushOutcome(d.idempotency_key, ok=False, error=error) for d in deliveries]
+    elif target.system.read_only:  # marked read only after the flow was set up: nothing is sent
+        error = ConnectorError(
+            f"{target.system.name} is marked read only: the hub never writes to it, so nothing was sent.",
+            permanent=True,
+        )
+        outcomes = [PushOutcome(d.idempotency_key, ok=False, error=error) for d in deliveries]
     else:
         outcomes = _call(target, deliveries, reason)
     each_ms = (time.monotonic() - started) * 1000 / max(len(deliveries), 1)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from connectors.base import ConnectorConfig
+from connectors.outbound import LOOPBACK
 from connectors.sql import SqlConnector
 from tests.connectors.sql.postgres import PASSWORD, USER, Cluster, postgres_bin, start_cluster
 
@@ -116,7 +117,9 @@ def connect(db: Db) -> Iterator[Callable[..., SqlConnector]]:
     made: list[SqlConnector] = []
 
     def make(secrets: dict[str, str] | None = None, **values: Any) -> SqlConnector:
-        config = ConnectorConfig("Test ERP", db.values(**values), db.secrets if secrets is None else secrets)
+        config = ConnectorConfig(
+            "Test ERP", db.values(**values), db.secrets if secrets is None else secrets, LOOPBACK
+        )
         made.append(SqlConnector(config))
         return made[-1]
 

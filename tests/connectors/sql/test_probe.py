@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from connectors.base import ConnectorConfig
 from connectors.sql import SqlConnector
+from tests.connectors.conftest import TEST_HOSTS
 from tests.connectors.sql.postgres import free_port
 
 
 def probe(values, secrets=None):
-    connector = SqlConnector(ConnectorConfig("ERP", values, secrets or {}))
+    connector = SqlConnector(ConnectorConfig("ERP", values, secrets or {}, TEST_HOSTS))
     try:
         return connector.probe()
     finally:

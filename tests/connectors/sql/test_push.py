@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.base import ConfigurationError, OutgoingRecord, UnreachableError
+from connectors.outbound import LOOPBACK
 
 
 def record(key: str, **payload) -> OutgoingRecord:
@@ -151,7 +152,7 @@ def test_an_unreachable_database_fails_the_batch_for_a_retry(pg_db, postgres):
     from tests.connectors.sql.postgres import free_port
 
     url = pg_db.url.replace(f":{postgres.port}/", f":{free_port()}/")
-    connector = SqlConnector(ConnectorConfig("ERP", pg_db.values(url=url), pg_db.secrets))
+    connector = SqlConnector(ConnectorConfig("ERP", pg_db.values(url=url), pg_db.secrets, LOOPBACK))
     try:
         outcomes = connector.push([record("a", id=1, name="Ada"), record("b", id=2, name="Bo")])
     finally:

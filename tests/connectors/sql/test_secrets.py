@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.base import ConnectorConfig, ConnectorError, OutgoingRecord
+from connectors.outbound import LOOPBACK
 from connectors.sql import SqlConnector
 from tests.connectors.sql.postgres import free_port
 
@@ -36,7 +37,7 @@ def everything_said(connector: SqlConnector) -> list[str]:
 
 def test_a_wrong_password_is_never_shown(pg_db, customers):
     wrong = "wrong-" + pg_db.password
-    connector = SqlConnector(ConnectorConfig("ERP", pg_db.values(), {"password": wrong}))
+    connector = SqlConnector(ConnectorConfig("ERP", pg_db.values(), {"password": wrong}, LOOPBACK))
     try:
         texts = everything_said(connector)
         texts.append(repr(connector.options))
@@ -49,7 +50,7 @@ def test_a_wrong_password_is_never_shown(pg_db, customers):
 def test_the_right_password_is_never_shown_when_things_fail(pg_db, postgres, customers):
     url = pg_db.url.replace(f":{postgres.port}/", f":{free_port()}/")
     for values in (pg_db.values(url=url), pg_db.values(table="nothing_here")):
-        connector = SqlConnector(ConnectorConfig("ERP", values, pg_db.secrets))
+        connector = SqlConnector(ConnectorConfig("ERP", values, pg_db.secrets, LOOPBACK))
         try:
             texts = [*everything_said(connector), repr(connector.options)]
         finally:
