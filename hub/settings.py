@@ -111,7 +111,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "hub.audit.middleware.HubAuditlogMiddleware",  # auditlog's, trusting only HUB_TRUSTED_PROXIES
     "hub.access.middleware.QueueDashboardGuard",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into its page
 ]
@@ -272,6 +272,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 AUDITLOG_MASK_CALLABLE = "hub.audit.masking.mask_fully"
 AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+AUDITLOG_CID_HEADER = None  # a caller must not choose its correlation id: the hub gives each request one
 HUB_AUDIT_RETENTION_DAYS = env_int("HUB_AUDIT_RETENTION_DAYS", 0)  # archive_audit's default; 0 keeps all
 
 # Every handler carries the "safe" filter (hub/access/logging.py): secrets redacted, control characters

@@ -8,7 +8,7 @@ the credentials.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -29,7 +29,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
     """
     if request is None:
         return None
-    return client_address(cast(Any, request)) or None  # reads request.META only: a plain request does
+    return client_address(request) or None
 
 
 def signin_recorded(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:

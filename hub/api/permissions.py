@@ -6,13 +6,14 @@ import ipaddress
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from rest_framework import permissions
 from rest_framework.request import Request
 
 from hub.api.models import ApiKey, parse_networks
 
 
-def client_address(request: Request) -> str:
+def client_address(request: Request | HttpRequest) -> str:
     """The caller's address: the socket's peer, unless that peer is one of the proxies the hub was told to
     trust (HUB_TRUSTED_PROXIES), in which case the nearest address in X-Forwarded-For that is not one of
     them. A forwarded header from anyone else is ignored, so a caller cannot choose its own address."""

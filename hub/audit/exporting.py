@@ -13,13 +13,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from auditlog.cid import get_cid
 from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from hub.audit.events import EVENT_KEY, Event
-from hub.audit.services import Actor, actor_user
+from hub.audit.services import Actor, audit_event
 from hub.audit.views import entry_reason, entry_run_id, entry_what, entry_who
 
 CHUNK = 2000
@@ -38,21 +36,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def trail_export_record(*, actor: Actor, fmt: str, filter_words: str, remote_addr: str | None) -> Any:
     """The export's own audit entry: who exported the trail, in which format, with which filter."""
-    return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(LogEntry),
-        object_pk="",
-        object_repr="audit trail",
-        action=LogEntry.Action.ACCESS,
-        changes={},
-        additional_data={
-            EVENT_KEY: str(Event.EXPORTED),
-            "accessed": f"audit trail ({fmt.upper()})",
-            "reason": f"audit trail exported as {fmt.upper()}; filter: {filter_words}",
-        },
-        actor=actor_user(actor),
-        remote_addr=remote_addr,
-        cid=get_cid(),
-    )
+    return audit_event(
+        event=Event.EXPORTED, what=f"audit trail ({fmt.upper()})", actor=actor, remote_addr=remote_addr,
+        reason=f"audit trail exported as {fmt.upper()}; filter: {filter_words}",
+    )  # fmt: skip
 
 
 def export_snapshot(entries: QuerySet[Any]) -> QuerySet[Any]:

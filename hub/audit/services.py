@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from auditlog.cid import get_cid
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
@@ -96,3 +97,27 @@ def audit_access_many(
     LogEntry.objects.bulk_create(entries)
     seal_on_commit()  # bulk_create sends no post_save: seal these the way saved entries are
     return len(entries)
+
+
+def audit_event(
+    *,
+    event: Event,
+    what: str,
+    reason: str,
+    actor: Actor = None,
+    about: type[Model] | None = None,
+    remote_addr: str | None = None,
+) -> LogEntry:
+    """An entry about something that is not one row (the configuration, the trail itself): filed under the
+    model ``about`` (LogEntry when not given), with no object id."""
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(about or LogEntry),
+        object_pk="",
+        object_repr=what[:1000],
+        action=LogEntry.Action.ACCESS,
+        changes={},
+        additional_data={EVENT_KEY: str(event), "accessed": what, "reason": reason},
+        actor=actor_user(actor),
+        remote_addr=remote_addr,
+        cid=get_cid(),
+    )

@@ -38,7 +38,7 @@ def execute_run(run_id: int) -> str:
 
 
 def deliver_flow(flow_id: int) -> int:
-    from hub.flows.attribution import attributed
+    from hub.audit.attribution import attributed
     from hub.flows.models import Flow
     from hub.flows.outbox import outbox_deliver
 

@@ -16,8 +16,8 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from connectors.base import ConnectorError
+from hub.audit.attribution import attributed
 from hub.audit.services import Actor, actor_user
-from hub.flows.attribution import attributed
 from hub.flows.engine.context import RunContext, RunSetupError, run_context
 from hub.flows.engine.delivering import deliver_due
 from hub.flows.engine.pipeline import PageWork, corrected_item, later_cursor, process_items, process_page

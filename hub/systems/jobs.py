@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_rq
 from django.db import transaction
 
-from hub.flows.attribution import attributed
+from hub.audit.attribution import attributed
 from hub.systems.models import System
 from hub.systems.services import system_probe
 

@@ -72,7 +72,9 @@ def test_each_failure_is_one_entry_with_the_name_tried_and_never_the_password(cl
     assert (unknown.object_pk, unknown.object_repr) == ("", "nobody-by-this-name")
     assert unknown.additional_data == {
         "event": "login_failed", "username": "nobody-by-this-name", "ip": "192.0.2.44",
+        "request_id": unknown.additional_data["request_id"], "user_agent": "",
     }  # fmt: skip
+    assert unknown.cid == f"request:{unknown.additional_data['request_id']}"
     everything = [
         f"{e.changes} {e.additional_data} {e.serialized_data} {e.object_repr}" for e in LogEntry.objects.all()
     ]

@@ -22,10 +22,10 @@ from django.utils import timezone
 from hub.api.keys import api_key_issue
 from hub.api.models import ApiKey, Partner
 from hub.api.services import Caller
+from hub.audit.attribution import attributed
 from hub.audit.events import Event
 from hub.audit.services import audit_access, audit_access_many
 from hub.catalog.models import Entity
-from hub.flows.attribution import attributed
 from hub.systems.models import Secret, System
 from hub.systems.services import secret_reveal, secret_set
 

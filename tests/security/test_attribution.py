@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from auditlog.models import LogEntry
 
+from hub.audit.attribution import attributed
 from hub.audit.events import Event
-from hub.flows.attribution import attributed
 from hub.flows.jobs import deliver_flow
 from hub.flows.models import Delivery, DeliveryState
 from hub.systems.jobs import probe_system
