@@ -272,6 +272,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 AUDITLOG_MASK_CALLABLE = "hub.audit.masking.mask_fully"
 AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+# Messages live in the session (the database), not in a signed cookie: a new webhook secret is shown once in
+# one, and a cookie is readable by anyone who has it.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 AUDITLOG_CID_HEADER = None  # a caller must not choose its correlation id: the hub gives each request one
 HUB_AUDIT_RETENTION_DAYS = env_int("HUB_AUDIT_RETENTION_DAYS", 0)  # archive_audit's default; 0 keeps all
 

@@ -29,22 +29,35 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
         rf"\1{REDACTED}",
     ),
     (re.compile(r"(?i)\b(bearer|basic|token|api-key)(\s+)[A-Za-z0-9._~+/=-]{6,}"), rf"\1\2{REDACTED}"),
-    # password=..., "token": "...", api_key: ...
+    # "password": "correct horse battery" (a quoted value, spaces and all), DB_PASSWORD='...', 'X-Shop-Key': '...'
     (
         re.compile(
-            rf"(?i)\b((?:{_SECRET_WORDS})['\"]?\s*[:=]\s*['\"]?)(?!{re.escape(REDACTED)})[^\s'\"&,;}}]+"
+            rf"(?i)((?:[A-Za-z0-9]+[_-])*(?:{_SECRET_WORDS}|key|pass)(?:[_-][A-Za-z0-9]+)*['\"]?\s*[:=]\s*)"
+            rf"(['\"])(?!{re.escape(REDACTED)})[^'\"]*\2"
+        ),
+        rf"\1\2{REDACTED}\2",
+    ),
+    # password=..., token: ..., SECRET_KEY=..., ?key=... (an unquoted value, up to a separator)
+    (
+        re.compile(
+            rf"(?i)((?:\b|_|-)(?:[A-Za-z0-9]+[_-])*(?:{_SECRET_WORDS}|key|pass)(?:[_-][A-Za-z0-9]+)*"
+            rf"\s*[:=]\s*)(?!{re.escape(REDACTED)})(?!['\"])[^\s'\"&,;}}]+"
         ),
         rf"\1{REDACTED}",
     ),
-    # user:password@host in URLs
-    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+@"), rf"\1{REDACTED}@"),
+    # user:password@host in URLs (the password may itself hold an @: up to the last one before the host)
+    (re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s/]+@"), rf"\1{REDACTED}@"),
     # Fernet tokens (our encrypted secrets): version byte 0x80 makes them start with gAAAAA
     (re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"), REDACTED),
     # the hub's API keys (hub/api/keys.py): an 8-character prefix, a dot, 40 characters of secret
     (re.compile(r"\b([A-Za-z0-9]{8})\.[A-Za-z0-9]{40}\b"), rf"\1.{REDACTED}"),
 ]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters, line and paragraph separators, and the invisible format characters (bidi overrides such
+# as U+202E, zero-width joiners) that can make a line read as something it is not.
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -55,7 +68,12 @@ def redact(text: str) -> str:
 
 
 def encode_controls(text: str) -> str:
-    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), _escaped(m.group())), text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _indented(text: str) -> str:

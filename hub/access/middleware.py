@@ -9,7 +9,8 @@ from collections.abc import Callable
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-DASHBOARD_PREFIX = "/admin/rq/"
+# django-rq serves its dashboard twice: at our include (/admin/rq/) and in its own admin (/admin/django_rq/).
+DASHBOARD_PREFIXES = ("/admin/rq/", "/admin/django_rq/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -19,7 +20,7 @@ class QueueDashboardGuard:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
-            request.path.startswith(DASHBOARD_PREFIX)
+            request.path.startswith(DASHBOARD_PREFIXES)
             and request.method not in SAFE_METHODS
             and not request.user.has_perm("django_rq.admin")
         ):

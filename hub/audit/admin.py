@@ -17,6 +17,7 @@ needs to read and export. Nobody adds, changes or deletes entries here, superuse
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -127,7 +128,7 @@ class AuditTrailAdmin(admin.ModelAdmin):
         self._require_view(request)
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
-        if not object_id.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", object_id):
             return HttpResponseBadRequest("An audit entry's id is a number.")
         entry = get_object_or_404(LogEntry.objects.select_related("actor", "content_type"), pk=int(object_id))
         context = self._context(request, f"Audit entry {entry.pk}")

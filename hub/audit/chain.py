@@ -104,6 +104,9 @@ def audit_seal_pending() -> int:
             scanned_to=max(head.scanned_to, rows[-1]["id"]),
             updated_at=now,
         )
+    # The head, written where the database is not: logs kept elsewhere are the check that the chain's end
+    # was not cut off together with its head (which the chain alone cannot show).
+    logger.info("audit chain sealed to %s: %s", sequence, previous)
     return len(seals)
 
 
@@ -239,9 +242,15 @@ class SealRow(NamedTuple):
     sealed_at: datetime
 
 
-def _seals_with_entries(after: int) -> Iterator[tuple[SealRow, dict[str, Any] | None]]:
-    """The seals after ``after`` in chain order, each with its entry's row (None when it is gone)."""
-    seals = AuditSeal.objects.filter(sequence__gt=after).order_by("sequence").values_list(*SEAL_COLUMNS)
+def _seals_with_entries(
+    after: int, upto: int | None = None
+) -> Iterator[tuple[SealRow, dict[str, Any] | None]]:
+    """The seals after ``after`` (up to ``upto``) in chain order, each with its entry's row (None when it
+    is gone)."""
+    found = AuditSeal.objects.filter(sequence__gt=after)
+    if upto is not None:
+        found = found.filter(sequence__lte=upto)
+    seals = found.order_by("sequence").values_list(*SEAL_COLUMNS)
     fields = entry_fields()
     chunk: list[SealRow] = []
     for values in seals.iterator(chunk_size=CHUNK):
@@ -270,12 +279,16 @@ def _deleted_actors() -> set[int]:
 
 def audit_verify() -> VerifyReport:
     """Recompute the chain from the last archive's anchor and report every break with its position."""
+    # The head first: the check covers the chain as it stood then, so that entries sealed while it reads
+    # (a busy hub seals all the time) are not taken for seals added behind the sealer's back.
+    head = ChainHead.objects.filter(pk=1).first()
     anchor = AuditAnchor.objects.order_by("-sequence").first()
     walk = _Walk(anchor)
     walk.deleted_actors = _deleted_actors()
-    for seal, row in _seals_with_entries(anchor.sequence if anchor else 0):
+    upto = head.sequence if head is not None else None
+    for seal, row in _seals_with_entries(anchor.sequence if anchor else 0, upto):
         walk.check(seal, row)
-    _check_head(walk)
+    _check_head(walk, head)
     _check_anchors(walk)
     for entry_id, stamp in (
         _unsealed().filter(timestamp__lt=timezone.now() - GRACE).values_list("pk", "timestamp")
@@ -290,8 +303,7 @@ def audit_verify() -> VerifyReport:
     )
 
 
-def _check_head(walk: _Walk) -> None:
-    head = ChainHead.objects.filter(pk=1).first()
+def _check_head(walk: _Walk, head: ChainHead | None) -> None:
     if head is None:
         if walk.checked:
             walk.report(walk.expected - 1, None, "the chain's head is missing.")

@@ -23,7 +23,11 @@ def register_models() -> None:
     auditlog.register(get("mappings", "Mapping"))
     auditlog.register(get("mappings", "MappingRule"))
     auditlog.register(get("mappings", "MappingVersion"))
-    auditlog.register(get("flows", "Flow"), exclude_fields=["next_run_at"], m2m_fields={"targets", "fields"})
+    auditlog.register(
+        get("flows", "Flow"),
+        exclude_fields=["next_run_at", "webhook_secret", "cursor"],
+        m2m_fields={"targets", "fields"},
+    )
     # The partner API: the key's hash and its last use are never part of a diff.
     auditlog.register(get("api", "Partner"))
     auditlog.register(get("api", "ApiKey"), exclude_fields=["hashed_key", "last_used_at", "last_used_from"])

@@ -101,6 +101,9 @@ class TrailFilter(forms.Form):
         if data.get("object_pk") and not data.get("content_type"):
             self.add_error("object_pk", "Choose the object type too: an id alone names no object.")
         start, end = data.get("date_from"), data.get("date_to")
+        for name, day in (("date_from", start), ("date_to", end)):
+            if day is not None and not (dt.date(1900, 1, 1) <= day <= dt.date(9998, 12, 31)):
+                self.add_error(name, "Enter a date between 1900-01-01 and 9998-12-31.")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")
         return data
@@ -228,12 +231,15 @@ def cursor_of(entry: Any) -> str:
 
 def parse_cursor(text: str) -> tuple[dt.datetime, int] | None:
     stamp, _, pk = text.rpartition("~")
+    if not re.fullmatch(r"[0-9]{1,18}", pk):
+        return None
     try:
         moment = dt.datetime.fromisoformat(stamp)
-        number = int(pk)
-    except ValueError:
+        if timezone.is_aware(moment):
+            moment.astimezone(dt.UTC)  # a far-off offset may not fit in UTC: no cursor, not a 500
+    except (ValueError, OverflowError):
         return None
-    return (moment, number) if timezone.is_aware(moment) else None
+    return (moment, int(pk)) if timezone.is_aware(moment) else None
 
 
 def trail_page(entries: QuerySet[Any], *, before: str = "", after: str = "") -> Page:

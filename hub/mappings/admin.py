@@ -44,7 +44,7 @@ class MappingVersionInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("published_by")
 
 
-@admin.action(description="Publish the current rules as a new version")
+@admin.action(description="Publish the current rules as a new version", permissions=["change"])
 def publish(modeladmin: MappingAdmin, request: HttpRequest, queryset: QuerySet[Mapping]) -> Any:
     form = PublishForm(request.POST if confirmed(request) else None)
     if not (confirmed(request) and form.is_valid()):

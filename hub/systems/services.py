@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from connectors.base import Connector, ConnectorConfig, ConnectorError, ProbeResult
 from connectors.outbound import OutboundHosts
@@ -82,6 +85,7 @@ def system_connector(*, system: System, reason: str, actor: Actor = None) -> Con
     A read-only system also turns on its kind's own read-only setting where it has one (SQL opens the
     connection read-only), so that the database refuses a write the hub should never attempt."""
     cls = connector_class(system.kind)
+    _refuse_hub_files(system)
     secrets = {
         secret.name: secret_reveal(secret=secret, reason=reason, actor=actor)
         for secret in system.secrets.select_related("system")
@@ -94,6 +98,29 @@ def system_connector(*, system: System, reason: str, actor: Actor = None) -> Con
         system_name=system.name, values=values, secrets=secrets, allowed_hosts=outbound_hosts()
     )
     return cls(config)
+
+
+def _refuse_hub_files(system: System) -> None:
+    """An SQLite system must not be the hub's own database or anything in its var folder (keys, secrets):
+    a connection there would read sessions and users, or write behind the audit trail."""
+    url = str(system.params.get("url") or "")
+    if system.kind != "sql" or not url.startswith("sqlite"):
+        return
+    try:
+        path = make_url(url).database
+    except ArgumentError:
+        return  # not a URL: the connector says what is wrong with it
+    if not path or path == ":memory:":
+        return
+    target = Path(path).resolve()
+    own = [Path(settings.VAR_DIR).resolve()]
+    own += [Path(str(db["NAME"])).resolve() for db in settings.DATABASES.values() if "sqlite" in db["ENGINE"]]
+    if any(target == place or place in target.parents for place in own):
+        raise ConnectorError(
+            f"{system.name}: {target} is the hub's own database or in its private folder; the hub does not "
+            "connect to its own files. Use the system's own database file.",
+            permanent=True,
+        )
 
 
 def outbound_hosts() -> OutboundHosts:

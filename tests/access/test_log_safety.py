@@ -109,3 +109,27 @@ def test_a_logged_secret_reaches_the_stream_redacted(capsys):
     )
     handler.handle(record)
     assert "tok-123456789" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("SECRET_KEY=abcdef123456", "abcdef123456"),
+        ("DB_PASSWORD=hunter2xyz", "hunter2xyz"),
+        ("private-key: AAAAB3Nza", "AAAAB3Nza"),
+        ("GET https://shop.example.com/x?key=topsecret123&page=2 failed", "topsecret123"),
+        ("headers {'X-Shop-Key': 'k-12345678'}", "k-12345678"),
+        ('{"password": "correct horse battery"}', "horse"),
+        ("postgresql://hub:S3c@r3t@db:5432/x", "r3t"),
+    ],
+)
+def test_secrets_in_the_usual_disguises_are_redacted(text, secret):
+    from hub.access.logging import redact
+
+    assert secret not in redact(text)
+
+
+def test_invisible_format_characters_are_encoded():
+    from hub.access.logging import encode_controls
+
+    assert encode_controls("a\u202eb") == "a\\u202eb"
