@@ -164,6 +164,19 @@ def audit_archive(
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"audit-{now:%Y%m%dT%H%M%S%f}Z.jsonl"
     partial = path.with_suffix(".partial")
+    try:
+        return _archive_locked(partial, path, cutoff, now, actor)
+    except BaseException:
+        # The transaction did not commit: no archive file may stay without its anchor (the next archive
+        # would hold the same entries again).
+        path.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _archive_locked(
+    partial: Path, path: Path, cutoff: datetime, now: datetime, actor: Actor
+) -> ArchiveResult | None:
     with transaction.atomic():
         _head_locked()  # no sealing while the chain is cut
         previous = AuditAnchor.objects.order_by("-sequence").first()

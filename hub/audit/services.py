@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -49,15 +50,21 @@ def command_actor(username: str | None) -> Iterator[AbstractBaseUser | None]:
 
     Without a user name the entries carry no actor, which the audit view shows as "system".
     """
+    from hub.audit.attribution import attributed
+
+    # Marked as a command's work (its own correlation id, "via"), so that an entry made with --as alice
+    # never looks like alice acting in the admin.
+    work = attributed(cid=f"command:{uuid.uuid4().hex[:12]}", details={"via": "management command"})
     if not username:
-        yield None
+        with work:
+            yield None
         return
     user_model = get_user_model()
     try:
         user = user_model.objects.get(**{user_model.USERNAME_FIELD: username})
     except user_model.DoesNotExist:
         raise CommandError(f"--as {username}: there is no user with that name.") from None
-    with set_actor(user):
+    with work, set_actor(user):
         yield user
 
 

@@ -21,3 +21,6 @@ def test_export_config_is_recorded_as_an_export_by_the_person(business_admin, tm
     assert entry.additional_data["accessed"] == "configuration (YAML)"
     assert str(target) in entry.additional_data["reason"]
     assert target.read_text(encoding="utf-8").startswith("version: 1")
+    # A command's work, not the person acting in the admin: its own correlation id says so.
+    assert entry.cid.startswith("command:")
+    assert entry.additional_data["via"] == "management command"
