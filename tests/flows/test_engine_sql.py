@@ -1,21 +1,12 @@
-"""Whole flows through the engine with the SQL and CSV-folder connectors, on real things.
-
-Each test sets its systems up the way a person would (a YAML configuration, the secrets, the mappings
-published) and runs the flow with ``run_request`` + ``run_execute``, the real engine, against an SQLite
-file the test creates, folders under ``tmp_path`` and the HTTP test servers of ``tests/flows/servers.py``
-on 127.0.0.1. The SQL tests run against PostgreSQL too (the throwaway cluster of the SQL connector's
-tests, skipped as they are when PostgreSQL is not installed), set to a time zone other than UTC.
-
-Both connectors resume where they stopped: the flow's cursor is each page's ``Page.cursor``, the
-connector's own position (for SQL its keyset position, for CSV the files read), never the newest value
-of the flow's changed-at field.
+"""Whole flows through the engine with the SQL connector, on real databases: an SQLite file the test creates
+and PostgreSQL (the throwaway cluster of the SQL connector's tests, skipped as they are when PostgreSQL is
+not installed), set to a time zone other than UTC; the HTTP test servers of tests/flows/servers.py on
+127.0.0.1 at the other end. The flow resumes from the connector's own keyset position (``Page.cursor``),
+never from the newest value of its changed-at field.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,10 +16,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import yaml
 
 from hub.catalog.models import Record
-from hub.configuration.importer import config_import
 from hub.flows.models import (
     Delivery,
     DeliveryState,
@@ -39,150 +28,31 @@ from hub.flows.models import (
     RecordOutcome,
     RunState,
 )
-from hub.mappings.models import Mapping
-from hub.mappings.services import mapping_publish
-from hub.systems.models import System
-from hub.systems.services import secret_set
 from tests.connectors.sql.conftest import Db, pg_db, postgres  # noqa: F401 - the PostgreSQL fixtures
 from tests.flows.conftest import FIELDS as PERSON_FIELDS
 from tests.flows.conftest import INBOUND as PERSON_INBOUND
 from tests.flows.conftest import SOURCE_TOKEN, TARGET_TOKEN
+from tests.flows.connector_flows import (
+    CUSTOMER_FIELDS,
+    CUSTOMER_INBOUND,
+    CUSTOMER_OUTBOUND,
+    FIRST_CHANGE,
+    PERSON_TO_SQL,
+    configure,
+    cursor_of,
+    customer,
+    document,
+    email,
+    http_system,
+    person_email,
+    sql_position,
+    system,
+    wall,
+)
 from tests.flows.running import outcomes, run_once
 from tests.flows.servers import SourceServer, TargetServer
 
 pytestmark = pytest.mark.django_db
-
-FLOW_NAME = "Customers across"
-FIRST_CHANGE = datetime(2025, 1, 6, 8, 0)  # naive, as an ERP keeps it: the mapping says it is UTC
-CUSTOMER_FIELDS: list[dict[str, Any]] = [
-    {"name": "email", "type": "email", "required": True, "natural_key": True},
-    {"name": "name", "type": "text", "required": True},
-    {"name": "balance", "type": "decimal"},
-    {"name": "updated_at", "type": "datetime"},
-]
-CUSTOMER_INBOUND: list[dict[str, Any]] = [
-    {"source": "email", "target": "email", "transforms": ["email"]},
-    {"source": "name", "target": "name", "transforms": ["trim"]},
-    {"source": "balance", "target": "balance"},
-]
-CUSTOMER_OUTBOUND: list[dict[str, Any]] = [
-    {"source": "email", "target": "email"},
-    {"source": "name", "target": "name"},
-    {"source": "balance", "target": "balance"},
-]
-PERSON_TO_SQL: list[dict[str, Any]] = [
-    {"source": "email", "target": "email"},
-    {"source": "first_name", "target": "given_name"},
-    {"source": "last_name", "target": "family_name", "transforms": ["upper"]},
-    {"source": "postcode", "target": "postcode"},
-    {"source": "city", "target": "city"},
-    {"source": "country", "target": "country", "transforms": ["lower"]},
-    {"source": "updated_at", "target": "changed_at"},
-]
-CSV_HEADER = "id,email,name,balance,updated_at\n"
-NO_ID_NAME = re.compile(r"\(no id\) [0-9a-f]{12}")  # a record without an id, by content
-
-
-# Setting a flow up and running it.
-
-
-def system(
-    name: str, kind: str, settings: dict[str, Any], secrets: list[str] | None = None
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "kind": kind,
-        "description": f"The {name} of the connector engine tests.",
-        "owner_team": "Engine tests",
-        "contact": "engine-tests@example.com",
-        "environment": "staging",
-        "status": "active",
-        "settings": settings,
-        "secrets": secrets or [],
-    }
-
-
-def http_system(name: str, url: str, **settings: Any) -> dict[str, Any]:
-    return system(
-        name, "http_json", {"base_url": url, "auth_style": "bearer", **settings}, secrets=["bearer_token"]
-    )
-
-
-def document(
-    *,
-    systems: list[dict[str, Any]],
-    entity: str,
-    fields: list[Any],
-    inbound: list[Any],
-    outbound: list[Any],
-    cursor_field: str = "",
-) -> dict[str, Any]:
-    """Systems[0] is the source, systems[1] the target."""
-    source, target = systems[0]["name"], systems[1]["name"]
-    return {
-        "version": 1,
-        "systems": systems,
-        "entities": [{"name": entity, "description": "Kept alike in both systems.", "fields": fields}],
-        "mappings": [
-            {"system": source, "entity": entity, "direction": "inbound", "id_path": "id", "rules": inbound},
-            {"system": target, "entity": entity, "direction": "outbound", "rules": outbound},
-        ],
-        "source_of_truth": [{"entity": entity, "system": source}],
-        "flows": [
-            {
-                "name": FLOW_NAME,
-                "entity": entity,
-                "source": source,
-                "targets": [target],
-                "business_outcome": "The target holds every record of the source, exactly once.",
-                "freshness_minutes": 60,
-                "trigger": "manual",
-                "state": "active",
-                "cursor_field": cursor_field,
-                "retry_base_seconds": 1,
-                "retry_window_seconds": 10,
-                "max_attempts": 3,
-            }
-        ],
-    }
-
-
-def configure(config: dict[str, Any], secrets: dict[str, dict[str, str]] | None = None) -> Flow:
-    config_import(text=yaml.safe_dump(config, sort_keys=False, allow_unicode=True), dry_run=False)
-    for name, values in (secrets or {}).items():
-        for secret, value in values.items():
-            secret_set(system=System.objects.get(name=name), name=secret, value=value, actor=None)
-    for mapping in Mapping.objects.all():
-        mapping_publish(mapping=mapping, note="Published by the connector engine tests.", actor=None)
-    return Flow.objects.get(name=FLOW_NAME)
-
-
-def cursor_of(flow: Flow) -> str:
-    return Flow.objects.get(pk=flow.pk).cursor
-
-
-def sql_position(cursor: str) -> dict[str, Any]:
-    """The row an SQL keyset position points at: its changed-at and id values, as the table holds them."""
-    data = json.loads(cursor)
-    assert data["v"] == 1, cursor
-    after: dict[str, Any] = data["after"]
-    return after
-
-
-def csv_files_read(cursor: str) -> dict[str, Any]:
-    """What a CSV position says: the files read to the end, and (mid-file) the part read."""
-    data = json.loads(cursor)
-    assert data["v"] == 1, cursor
-    return {"done": set(data["done"]), "part": data.get("part")}
-
-
-def email(number: int) -> str:
-    return f"customer{number:03d}@example.com"
-
-
-def person_email(number: int) -> str:
-    return f"user{number:05d}@example.com"
-
 
 # The databases: an SQLite file, and PostgreSQL when it is installed, in a time zone other than UTC.
 
@@ -232,28 +102,6 @@ class Erp:
         update = sa.update(self.customers).where(self.customers.c.id == number).values(**values)
         with self.db.engine.begin() as connection:
             connection.execute(update)
-
-
-def customer(number: int, minute: int | None = None, **overrides: Any) -> dict[str, Any]:
-    """A row of the ERP's customers table, changed ``minute`` minutes after the first change."""
-    row = {
-        "id": number,
-        "email": f"Customer{number:03d}@Example.com",
-        "name": f" Customer {number} ",
-        "balance": Decimal(f"{number}.50"),
-        "updated_at": FIRST_CHANGE + timedelta(minutes=number if minute is None else minute),
-    }
-    return row | overrides
-
-
-def at(minute: int) -> str:
-    """The canonical form of FIRST_CHANGE + ``minute`` minutes."""
-    return f"{wall(minute)}Z"
-
-
-def wall(minute: int) -> str:
-    """FIRST_CHANGE + ``minute`` minutes as the ERP keeps it: no zone."""
-    return (FIRST_CHANGE + timedelta(minutes=minute)).isoformat()
 
 
 def customers_table(database: Db, changed: sa.Column[Any]) -> Erp:
@@ -589,218 +437,3 @@ def test_http_records_are_upserted_into_a_sql_table_once_and_rows_it_refuses_are
     }
     assert people(crm_db)[person_email(1)]["given_name"] == "Benedikt"
     assert len(people(crm_db)) == 15
-
-
-# 3. CSV folder -> CSV folder.
-
-
-@dataclass(frozen=True)
-class Folders:
-    inbox: Path
-    done: Path
-    outbox: Path
-
-    def drop(self, name: str, text: str) -> None:
-        """The shop leaves a file: written under a dot name first, as a careful sender does."""
-        hidden = self.inbox / f".{name}.part"
-        hidden.write_text(text, encoding="utf-8")
-        hidden.rename(self.inbox / name)
-
-    def written(self) -> dict[str, list[dict[str, str]]]:
-        found = {}
-        for path in sorted(self.outbox.iterdir()):
-            with path.open(newline="", encoding="utf-8") as handle:
-                found[path.name] = list(csv.DictReader(handle))
-        return found
-
-
-@pytest.fixture
-def folders(tmp_path: Path) -> Folders:
-    made = Folders(tmp_path / "shop-out", tmp_path / "shop-done", tmp_path / "warehouse-in")
-    for folder in (made.inbox, made.done, made.outbox):
-        folder.mkdir()
-    return made
-
-
-def csv_line(number: int, minute: int | None = None) -> str:
-    row = customer(number, minute)
-    return f"{number},{row['email']},{row['name'].strip()},{row['balance']},{at(minute or number)}\n"
-
-
-def csv_to_csv(folders: Folders, *, page_size: int, move: bool = True, cursor_field: str = "") -> Flow:
-    source = {
-        "inbox": str(folders.inbox),
-        "pattern": "customers-*.csv",
-        "processed_folder": str(folders.done) if move else "",
-        "page_size": page_size,
-    }
-    config = document(
-        systems=[
-            system("Shop files", "csv_files", source),
-            system(
-                "Warehouse files", "csv_files", {"outbox": str(folders.outbox), "file_prefix": "customers"}
-            ),
-        ],
-        entity="Customer",
-        fields=CUSTOMER_FIELDS,
-        inbound=[*CUSTOMER_INBOUND, {"source": "updated_at", "target": "updated_at"}],
-        outbound=CUSTOMER_OUTBOUND,
-        cursor_field=cursor_field,
-    )
-    return configure(config)
-
-
-def test_csv_files_are_read_once_and_each_batch_is_written_as_one_whole_file(folders: Folders):
-    folders.drop("customers-001.csv", CSV_HEADER + "".join(csv_line(n) for n in range(1, 5)))
-    folders.drop("customers-002.csv", CSV_HEADER + "".join(csv_line(n) for n in range(5, 8)))
-    flow = csv_to_csv(folders, page_size=3)
-
-    first = run_once(flow)
-
-    assert first.state == RunState.SUCCEEDED, first.error
-    assert (first.fetched, first.accounted, first.created, first.pages) == (7, 7, 7, 3)
-    assert sorted(p.name for p in folders.done.iterdir()) == ["customers-001.csv", "customers-002.csv"]
-    assert list(folders.inbox.iterdir()) == []
-    written = folders.written()
-    assert all(name.startswith("customers-") and name.endswith(".csv") for name in written)  # no temp files
-    # One file per pushed batch: the engine pushes after each page of 3, 3 and 1 records.
-    assert sorted(len(rows) for rows in written.values()) == [1, 3, 3]
-    rows = [row for file in written.values() for row in file]
-    assert sorted(row["email"] for row in rows) == [email(n) for n in range(1, 8)]
-    assert next(row for row in rows if row["email"] == email(5)) == {
-        "email": email(5),
-        "name": "Customer 5",
-        "balance": "5.50",
-    }
-
-    second = run_once(flow)
-
-    assert second.state == RunState.SUCCEEDED, second.error
-    assert (second.fetched, second.accounted) == (0, 0)
-    assert folders.written() == written
-
-    # A new export: two new customers, and customer 1 again as it was (nothing to send for it).
-    folders.drop("customers-003.csv", CSV_HEADER + csv_line(1) + csv_line(8) + csv_line(9))
-    third = run_once(flow)
-
-    assert third.state == RunState.SUCCEEDED, third.error
-    assert outcomes(third) == {"1": Outcome.UNCHANGED, "8": Outcome.CREATED, "9": Outcome.CREATED}
-    now = folders.written()
-    new = {name: rows for name, rows in now.items() if name not in written}
-    assert {name: rows for name, rows in now.items() if name in written} == written
-    assert [sorted(row["email"] for row in rows) for rows in new.values()] == [[email(8), email(9)]]
-    assert sorted(row["email"] for rows in now.values() for row in rows) == [email(n) for n in range(1, 10)]
-
-
-def test_csv_files_left_in_place_are_not_read_again(folders: Folders):
-    folders.drop("customers-001.csv", CSV_HEADER + csv_line(1) + csv_line(2))
-    flow = csv_to_csv(folders, page_size=10, move=False)
-    assert run_once(flow).created == 2
-    assert csv_files_read(cursor_of(flow)) == {"done": {"customers-001.csv"}, "part": None}
-
-    second = run_once(flow)
-
-    assert second.state == RunState.SUCCEEDED, second.error
-    assert second.fetched == 0  # "the hub remembers which it has read" (the setting's help)
-
-    folders.drop("customers-002.csv", CSV_HEADER + csv_line(3))
-    third = run_once(flow)
-
-    assert third.state == RunState.SUCCEEDED, third.error
-    assert outcomes(third) == {"3": Outcome.CREATED}  # the new file only
-    assert csv_files_read(cursor_of(flow))["done"] == {"customers-001.csv", "customers-002.csv"}
-    assert sorted(p.name for p in folders.inbox.iterdir()) == ["customers-001.csv", "customers-002.csv"]
-    assert sorted(row["email"] for rows in folders.written().values() for row in rows) == [
-        email(1),
-        email(2),
-        email(3),
-    ]
-
-
-def test_a_csv_flow_with_a_changed_at_field_resumes_from_the_files_read(folders: Folders):
-    folders.drop("customers-001.csv", CSV_HEADER + csv_line(1) + csv_line(2))
-    flow = csv_to_csv(folders, page_size=10, cursor_field="updated_at")
-    first = run_once(flow)
-    assert first.state == RunState.SUCCEEDED, first.error
-    # The flow's cursor is the files read, not the newest change (2025-01-06T08:02:00Z), which is no
-    # position in a folder.
-    assert csv_files_read(cursor_of(flow))["done"] == {"customers-001.csv"}
-    folders.drop("customers-002.csv", CSV_HEADER + csv_line(3, minute=1))  # changed before customer 2
-
-    second = run_once(flow)
-
-    assert second.state == RunState.SUCCEEDED, second.error
-    assert second.since == first.cursor_after
-    assert outcomes(second) == {"3": Outcome.CREATED}  # a new file is read, whatever its times
-    assert Record.objects.get(natural_key=email(3)).data["updated_at"] == at(1)
-
-
-# 4. What cannot be read is quarantined, and the run still balances.
-
-
-def test_a_malformed_csv_line_is_quarantined_with_its_reason_and_the_run_balances(folders: Folders):
-    broken = "3,customer003@example.com,Customer 3\n"  # two values short
-    folders.drop("customers-001.csv", CSV_HEADER + csv_line(1) + csv_line(2) + broken + csv_line(4))
-    flow = csv_to_csv(folders, page_size=10)
-
-    run = run_once(flow)
-
-    assert run.state == RunState.SUCCEEDED, run.error
-    assert (run.fetched, run.accounted, run.created, run.quarantined) == (4, 4, 3, 1)
-    quarantined = Quarantined.objects.get()
-    reason = "customers-001.csv, line 4: 3 values where the header names 5 columns."
-    assert quarantined.payload["_error"] == reason  # the connector's reason travels in the payload
-    assert quarantined.payload["_values"] == ["3", "customer003@example.com", "Customer 3"]
-    assert (quarantined.payload["_file"], quarantined.payload["_line"]) == ("customers-001.csv", 4)
-    assert quarantined.errors["(record)"] == [reason]  # and is the engine's reason too
-    assert NO_ID_NAME.fullmatch(quarantined.external_id), quarantined.external_id
-    outcome = RecordOutcome.objects.get(run=run, outcome=Outcome.QUARANTINED)
-    assert outcome.external_id == quarantined.external_id
-    assert [row["email"] for rows in folders.written().values() for row in rows] == [
-        email(1),
-        email(2),
-        email(4),
-    ]
-
-
-def test_a_malformed_csv_line_is_quarantined_for_what_is_wrong_with_it_first(folders: Folders):
-    folders.drop("customers-001.csv", CSV_HEADER + "3,customer003@example.com,Customer 3\n")
-    flow = csv_to_csv(folders, page_size=10)
-
-    run = run_once(flow)
-
-    outcome = RecordOutcome.objects.get(run=run)
-    assert outcome.outcome == Outcome.QUARANTINED
-    # What the connector found wrong comes first; what follows from it (no id, no e-mail) after.
-    first, *then = outcome.reason.split("; ")
-    assert first == "(record): customers-001.csv, line 2: 3 values where the header names 5 columns.", (
-        outcome.reason
-    )
-    assert any(part.startswith("(id): ") for part in then), outcome.reason
-
-
-def test_two_malformed_csv_lines_on_two_pages_are_both_quarantined(folders: Folders):
-    broken = "{0},customer00{0}@example.com,Customer {0}\n"
-    lines = broken.format(3) + csv_line(1) + broken.format(5) + csv_line(4)
-    folders.drop("customers-001.csv", CSV_HEADER + lines)
-    flow = csv_to_csv(folders, page_size=2)  # each malformed line comes first on its page
-
-    run = run_once(flow)
-
-    assert run.state == RunState.SUCCEEDED, run.error
-    assert (run.fetched, run.accounted, run.created, run.quarantined, run.pages) == (4, 4, 2, 2, 2)
-    by_line = {q.payload["_line"]: q for q in Quarantined.objects.all()}
-    assert set(by_line) == {2, 4}
-    assert {line: q.page for line, q in by_line.items()} == {2: 1, 4: 2}
-    for line, quarantined in by_line.items():
-        assert quarantined.state == QuarantineState.OPEN
-        assert quarantined.errors["(record)"] == [
-            f"customers-001.csv, line {line}: 3 values where the header names 5 columns."
-        ]
-    # Named by their content: two names, not the same one twice (the second overwriting the first).
-    names = {q.external_id for q in by_line.values()}
-    assert len(names) == 2
-    assert all(NO_ID_NAME.fullmatch(name) for name in names), names
-    quarantined_outcomes = RecordOutcome.objects.filter(run=run, outcome=Outcome.QUARANTINED)
-    assert sorted(quarantined_outcomes.values_list("external_id", flat=True)) == sorted(names)
-    assert sorted(row["email"] for rows in folders.written().values() for row in rows) == [email(1), email(4)]
