@@ -22,7 +22,7 @@ from connectors.base import (
     UnreachableError,
 )
 
-from .database import check_host, column, create_engine, reflect, require_unique_key, talking
+from .database import column, create_engine, reflect, require_unique_key, talking
 from .errors import capital, database_error
 from .fetch import Keyset, read_pages
 from .options import SqlOptions, build_options
@@ -54,8 +54,7 @@ class SqlConnector(Connector):
 
     @cached_property
     def engine(self) -> Engine:
-        check_host(self.options, self.config.allowed_hosts)
-        return create_engine(self.options)
+        return create_engine(self.options, self.config.allowed_hosts)
 
     def probe(self) -> ProbeResult:
         options, started = self.options, time.monotonic()

@@ -21,33 +21,18 @@ from connectors.base import ConfigurationError
 from connectors.outbound import OutboundHosts
 
 from .errors import database_error
+from .hosts import guard_connections
 from .options import SqlOptions
 
 
-def check_host(options: SqlOptions, allowed: OutboundHosts) -> None:
-    """Refuse a database server the hub may not connect to. An SQLite file is on this machine: allowed.
-
-    libpq also reads hosts from the address's query (``?host=...``, ``?hostaddr=...``, comma-separated)
-    and from a service file (``?service=...``); every host named is checked, and a service is refused
-    because its host cannot be seen here. A Unix socket (no host, or a directory) reaches a database on
-    this machine, perhaps the hub's own, so it counts as localhost."""
-    if options.is_sqlite:
-        return
-    query = options.url.query
-    if "service" in query:
-        raise ConfigurationError("“Database address” must name its host, not a service (?service=...).")
-    named = [options.url.host or "localhost"]
-    for key in ("host", "hostaddr"):
-        values = query.get(key, ())
-        for value in [values] if isinstance(values, str) else values:
-            named.extend(part for part in value.split(",") if part)
-    for host in named:
-        allowed.check("localhost" if host.startswith("/") else host, options.url.port or 5432)
-
-
-def create_engine(options: SqlOptions) -> Engine:
+def create_engine(options: SqlOptions, allowed: OutboundHosts) -> Engine:
+    """The engine of one system. An SQLite file is on this machine and needs no entry on the hub's list;
+    a PostgreSQL server is checked each time a connection to it is opened (see ``hosts``)."""
     url, connect_args = _sqlite(options) if options.is_sqlite else _postgresql(options)
-    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
+    engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args)
+    if not options.is_sqlite:
+        guard_connections(engine, allowed)
+    return engine
 
 
 def _sqlite(options: SqlOptions) -> tuple[URL, dict[str, Any]]:

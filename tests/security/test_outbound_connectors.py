@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.base import ConnectorConfig, ConnectorError
+from connectors.base import ConfigurationError, ConnectorConfig, ConnectorError
 from connectors.http_json import HttpJsonConnector
 from connectors.outbound import HostNotAllowed, OutboundHosts
 from connectors.sql import SqlConnector
@@ -82,6 +82,8 @@ def test_a_database_host_not_on_the_list_is_refused():
     for url in (
         "postgresql+psycopg://hub@db.example.com:5432/erp",
         "postgresql+psycopg://hub@127.0.0.1:5432/erp?host=169.254.169.254",
+        "postgresql+psycopg://hub@127.0.0.1:5432/erp?hostaddr=169.254.169.254",
+        "postgresql+psycopg://hub@/erp?host=127.0.0.1,169.254.169.254",
     ):
         connector = SqlConnector(ConnectorConfig("ERP", {"url": url}, {}, OutboundHosts.parse(["127.0.0.1"])))
         with pytest.raises(HostNotAllowed) as caught:
@@ -93,6 +95,13 @@ def test_a_database_on_a_unix_socket_counts_as_this_machine():
     url = "postgresql+psycopg://hub@/erp?host=/var/run/postgresql"
     connector = SqlConnector(ConnectorConfig("ERP", {"url": url}, {}, OutboundHosts.parse(["10.0.0.0/8"])))
     with pytest.raises(HostNotAllowed, match="localhost"):
+        connector.probe()
+
+
+def test_a_database_service_is_refused_since_its_host_cannot_be_checked():
+    url = "postgresql+psycopg://hub@127.0.0.1/erp?service=erp"
+    connector = SqlConnector(ConnectorConfig("ERP", {"url": url}, {}, OutboundHosts.parse(["127.0.0.1"])))
+    with pytest.raises(ConfigurationError, match="must name its host, not a service"):
         connector.probe()
 
 

@@ -64,9 +64,9 @@ def test_an_empty_list_refuses_everything_and_says_why():
     assert caught.value.permanent
 
 
-def test_a_listed_name_may_lead_to_an_ordinary_address():
+def test_a_listed_name_may_lead_to_a_public_address():
     hosts = OutboundHosts.parse(["crm.example.com", "*.corp.example"])
-    table = {"crm.example.com": ["203.0.113.7"], "erp.corp.example": ["10.20.30.40"]}
+    table = {"crm.example.com": ["203.0.113.7"], "erp.corp.example": ["198.51.100.40"]}
     hosts.check("crm.example.com", 443, resolver=resolver(table))
     hosts.check("ERP.corp.example.", 443, resolver=resolver(table))
 
@@ -81,6 +81,7 @@ def test_a_listed_name_leading_to_this_machine_or_the_metadata_address_is_refuse
         hosts.check("crm.example.com", 443, resolver=resolver({"crm.example.com": ["203.0.113.7", address]}))
     assert SETTING_WORDS in caught.value.message
     assert "the name leads to" in caught.value.message
+    assert "a name on the list opens only public addresses" in caught.value.message
 
 
 def test_a_name_not_listed_is_refused_unless_all_its_addresses_are():
@@ -115,5 +116,6 @@ def test_a_real_name_for_loopback_is_caught_when_only_the_name_is_listed():
     """localhost resolves (through the system's resolver) to 127.0.0.1: listing the name is not enough."""
     with pytest.raises(HostNotAllowed) as caught:
         OutboundHosts.parse(["localhost"]).check("localhost", 80)
-    assert "(an address of this machine or its local link)" in caught.value.message
+    assert "the name leads to 127.0.0.1, an address of this machine" in caught.value.message
+    assert "ask whoever runs the hub to add 127.0.0.1 to HUB_OUTBOUND_HOSTS" in caught.value.message
     LOOPBACK.check("localhost", 80)
