@@ -128,7 +128,10 @@ def _fill() -> None:
         indexes = db.execute(INDEXES).fetchall()
         for name, _ in indexes:
             db.execute(f'DROP INDEX "{name}"')
-        rows = _rows(people, types)
+        # Creating the people above wrote entries of its own (the people trail): number after them.
+        rows = _rows(
+            people, types, db.execute("SELECT COALESCE(MAX(id), 0) FROM auditlog_logentry").fetchone()[0]
+        )
         for _ in range(0, ENTRIES, CHUNK):
             db.executemany(INSERT, (next(rows) for _ in range(CHUNK)))
         for _, sql in indexes:
@@ -137,8 +140,8 @@ def _fill() -> None:
     print(json.dumps({"fill_seconds": round(time.perf_counter() - started, 1), "people": len(people)}))
 
 
-def _rows(people: list[int], types: list[int]) -> Any:
-    """The trail, oldest first: a deterministic mix of who did what."""
+def _rows(people: list[int], types: list[int], last_id: int = 0) -> Any:
+    """The trail, oldest first: a deterministic mix of who did what; ids follow ``last_id``."""
     pick = random.Random(6)
     start = datetime.now(UTC) - timedelta(days=365)
     step = timedelta(days=365) / ENTRIES
@@ -169,7 +172,7 @@ def _rows(people: list[int], types: list[int]) -> Any:
             data = {"event": "decrypted", "accessed": "secret password", "reason": "nightly connection test"}
         extra = json.dumps(data) if data else None
         yield (
-            n,
+            last_id + n,
             str(obj),
             obj,
             f"object {obj}",

@@ -96,7 +96,7 @@ def flow_config(source_url: str, target_url: str, page_size: int) -> str:
     )  # fmt: skip
     target = _system(
         "Target",
-        {"base_url": target_url, "probe_path": "/stats", "push_path": "/items/batch", "push_mode": "batch"},
+        {"base_url": target_url, "probe_path": "/health", "push_path": "/items/batch", "push_mode": "batch"},
     )
     flow = {
         "name": FLOW_NAME, "entity": "Person", "source": "Source", "targets": ["Target"],
@@ -137,11 +137,13 @@ def setup_flow(args: argparse.Namespace) -> Any:
 
 
 class QueryCounter:
-    """A connection.execute_wrapper that counts every query, and apart those made while delivering."""
+    """A connection.execute_wrapper that counts every query, and apart those made while delivering; it also
+    adds up the time spent delivering (inside ``deliver_due``: claiming, pushing, recording)."""
 
     def __init__(self) -> None:
         self.total = 0
         self.delivery = 0
+        self.delivery_seconds = 0.0
         self._delivering = False
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -152,10 +154,12 @@ class QueryCounter:
     def delivering(self, deliver: Callable[..., int]) -> Callable[..., int]:
         def counted(**kwargs: Any) -> int:
             self._delivering = True
+            started = time.perf_counter()
             try:
                 return deliver(**kwargs)
             finally:
                 self._delivering = False
+                self.delivery_seconds += time.perf_counter() - started
 
         return counted
 
@@ -200,6 +204,7 @@ def measure_run(flow: Any, args: argparse.Namespace, profile: Path | None) -> di
     source = server_stats(args.source_url, "BENCH_SOURCE_TOKEN")
     target = server_stats(args.target_url, "BENCH_TARGET_TOKEN")
     counts = ("fetched", "created", "updated", "unchanged", "quarantined", "conflicts", "failed")
+    pushed = target["records"] - target_before["records"]
     return {
         "seconds": seconds,
         "records_per_second": finished.fetched / seconds,
@@ -214,7 +219,9 @@ def measure_run(flow: Any, args: argparse.Namespace, profile: Path | None) -> di
         "pipeline_queries_per_page": (counter.total - counter.delivery) / max(finished.pages, 1),
         "peak_rss_mib": peak_rss_mib(),
         "pushed_batches": target["batches"] - target_before["batches"],
-        "pushed_records": target["records"] - target_before["records"],
+        "pushed_records": pushed,
+        "delivery_seconds": counter.delivery_seconds,
+        "push_records_per_second": pushed / counter.delivery_seconds if counter.delivery_seconds else 0.0,
         "source_busy_seconds": source["busy_seconds"] - source_before["busy_seconds"],
         "target_busy_seconds": target["busy_seconds"] - target_before["busy_seconds"],
     }

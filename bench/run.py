@@ -16,6 +16,17 @@ e-mail, format rule, datetime) and matching by natural key (the e-mail), on SQLi
 
 ``--profile`` instead runs the 10,000-record move twice under cProfile (the second run over unchanged
 data), prints where the time goes and leaves the profiles in var/bench/profile-run*.pstats.
+``--profile-outbox`` instead runs the outbox move (below) with its drain under cProfile, and leaves the
+profile in var/bench/profile-outbox-drain.pstats.
+
+The outbox move (issue 7, ``bench.outbox``): 10,000 records while the target is down (it answers 503 to
+every push and to its connection test: the first pushes fail until the hub marks the link down, the
+rest wait in the outbox), then the target comes back and the drain is timed: the connection test that
+brings the link up, then the outbox job, called until it finds nothing left, in one worker process.
+Its rate is set against the engine's normal push path measured in the same bench: the 10,000-record run
+with the target up, as records pushed per second spent inside ``deliver_due`` (claiming, pushing and
+recording; the run pushes after every page, so that is time spent on nothing but pushing). Both move the
+same 10,000 records, in batches of 500, to the same target server, over a database of the same size.
 
 Keys of var/bench.json:
 
@@ -34,7 +45,9 @@ Keys of var/bench.json:
   validate, match, merge, plan the outbox, finish), ``peak_rss_mib`` (of the worker process so far),
   ``pushed_batches`` and ``pushed_records`` (what the target received during the run), and
   ``source_busy_seconds`` and ``target_busy_seconds`` (time the servers spent handling requests: far below
-  ``seconds`` means they were not the bottleneck).
+  ``seconds`` means they were not the bottleneck), ``delivery_seconds`` (the time spent inside
+  ``deliver_due``: claiming, pushing, recording) and ``push_records_per_second`` (``pushed_records`` /
+  ``delivery_seconds``: how fast the run's pushing went, while it pushed).
 - ``hub_second_run``: the same keys for a second run over the same, unchanged data (same process and
   database), plus ``speedup``: first run's seconds / second run's seconds.
 - ``floor``: ``seconds``, ``records`` (moved) and ``records_per_second`` of ``bench.floor`` moving the
@@ -60,8 +73,20 @@ Keys of var/bench.json:
   documented in bench/api.py.
 - ``audit``: the audit trail's pages over 1,000,000 entries (issue 6), as ``bench.audit.measure()``
   returns it; its keys are documented in bench/audit.py.
+- ``outbox_drain``: the outbox move (issue 7, above): ``records`` (10,000), ``seconds`` (from the connection
+  test to the outbox finding nothing left), ``records_per_second`` (records the target received during the
+  drain / ``seconds``), ``normal_push_records_per_second`` (``push_records_per_second`` of the
+  10,000-record run with the target up) and ``normal_push_seconds`` (its ``delivery_seconds``),
+  ``normal_push_records_per_second_100000`` (the same of the hub's first 100,000-record run, for
+  comparison only), ``ratio`` (drain / normal), ``target`` (0.5) and ``met`` (ratio >= target);
+  ``probe_seconds`` (the connection test's share of ``seconds``), ``outbox_calls`` (outbox jobs called, the
+  last one finding nothing), ``pushed_batches``, ``queries`` (every SQL statement of the drain),
+  ``queries_per_batch``, ``target_busy_seconds``, ``peak_rss_mib``; ``outage_run``: the run made while the
+  target was down: ``seconds``, ``state``, ``fetched``, ``refused_pushes`` (pushes the target answered 503
+  before the link went down), ``link_state`` after it (``down``) and ``pending`` (deliveries left waiting).
 - ``problems``: what went wrong (a run not succeeded, a record lost or duplicated, an API push refused or
-  not stored); empty on success.
+  not stored, the outage not leaving every delivery waiting, the drain not delivering every one); empty on
+  success.
 """
 
 from __future__ import annotations
@@ -108,6 +133,7 @@ class Scenario:
 MAIN = Scenario("hub-100k-pages-1000", RECORDS, PAGE_SIZE, runs=2)
 PAGES_500 = Scenario("hub-20k-pages-500", 20_000, 500)  # 41 pages: enough to compare, and a minute less
 SMALL_RUN = Scenario("hub-10k-pages-1000", SMALL, PAGE_SIZE)
+OUTBOX = Scenario("hub-10k-outbox", SMALL, PAGE_SIZE)
 PROFILED = Scenario("hub-10k-profiled", SMALL, PAGE_SIZE, runs=2)
 
 
@@ -143,6 +169,44 @@ class Bench:
         result: dict[str, Any] = json.loads(out.read_text())
         self.check_engine(scenario, result["runs"])
         return result
+
+    def outbox(self, template: Path, profile: bool = False) -> dict[str, Any]:
+        """The outbox move: a run while the target is down, then the drain (``bench.outbox``)."""
+        scenario = OUTBOX
+        self.source.serve(count=scenario.records, page_size=scenario.page_size)
+        self.target.reset()
+        database, out = WORK / f"{scenario.name}.sqlite3", WORK / f"{scenario.name}.json"
+        shutil.copyfile(template, database)
+        args = ["-m", "bench.outbox", "--source-url", self.source.url, "--target-url", self.target.url]
+        args += ["--page-size", str(scenario.page_size), "--out", str(out)]
+        args += ["--profile", str(WORK)] if profile else []
+        what = f"outbox: {scenario.records:,} records while the target is down, then the drain"
+        self.child(what, args, database)
+        result: dict[str, Any] = json.loads(out.read_text())
+        self.check_outbox(scenario, result)
+        return result
+
+    def check_outbox(self, scenario: Scenario, result: dict[str, Any]) -> None:
+        during, drain, records = result["outage_run"], result["drain"], scenario.records
+        where = f"{scenario.name}, run while the target was down"
+        if during["state"] != "succeeded" or during["fetched"] != records:
+            self.problems.append(
+                f"{where}: {during['state']}, {during['fetched']} fetched. {during['error']}"
+            )
+        if during["link_state"] != "down" or during["deliveries"] != {"pending": records}:
+            self.problems.append(
+                f"{where}: the link is {during['link_state']} and the deliveries are {during['deliveries']}, "
+                f"expected down and {records:,} pending: the drain measured is not an outbox drain"
+            )
+        if during["pushed_records"] != 0:
+            self.problems.append(f"{where}: the target took {during['pushed_records']:,} records while down")
+        if drain["deliveries"] != {"delivered": records} or drain["pushed_records"] != records:
+            self.problems.append(
+                f"{scenario.name}, drain: deliveries {drain['deliveries']}, {drain['pushed_records']:,} "
+                f"records pushed after {drain['outbox_calls']} outbox calls (connection test passed: "
+                f"{drain['probe_ok']}), expected {records:,} delivered"
+            )
+        self.check_target(f"{scenario.name}, drain", records)
 
     def floor(self) -> dict[str, Any]:
         self.source.serve(count=RECORDS, page_size=PAGE_SIZE)
@@ -256,9 +320,42 @@ def summary(results: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def outbox_summary(outbox: dict[str, Any], normal: dict[str, Any], main: dict[str, Any]) -> dict[str, Any]:
+    """The drain's rate against the normal push path's (``normal``: the 10,000-record run's first run)."""
+    during, drain = outbox["outage_run"], outbox["drain"]
+    ratio = drain["records_per_second"] / normal["push_records_per_second"]
+    return {
+        "records": OUTBOX.records,
+        "seconds": drain["seconds"],
+        "records_per_second": drain["records_per_second"],
+        "normal_push_records_per_second": normal["push_records_per_second"],
+        "normal_push_seconds": normal["delivery_seconds"],
+        "normal_push_records_per_second_100000": main["push_records_per_second"],
+        "ratio": ratio,
+        "target": 0.5,
+        "met": ratio >= 0.5,
+        "probe_seconds": drain["probe_seconds"],
+        "outbox_calls": drain["outbox_calls"],
+        "pushed_batches": drain["pushed_batches"],
+        "queries": drain["queries"],
+        "queries_per_batch": drain["queries"] / max(drain["pushed_batches"], 1),
+        "target_busy_seconds": drain["target_busy_seconds"],
+        "peak_rss_mib": drain["peak_rss_mib"],
+        "outage_run": {
+            "seconds": during["seconds"],
+            "state": during["state"],
+            "fetched": during["fetched"],
+            "refused_pushes": during["refused_pushes"],
+            "link_state": during["link_state"],
+            "pending": during["deliveries"].get("pending", 0),
+        },
+    }
+
+
 def report(result: dict[str, Any]) -> None:
     hub, second, floor = result["hub"], result["hub_second_run"], result["floor"]
     memory, queries, targets = result["memory"], result["queries_per_page"], result["targets"]
+    outbox = result["outbox_drain"]
 
     def verdict(name: str) -> str:
         target = targets[name]
@@ -286,6 +383,9 @@ def report(result: dict[str, Any]) -> None:
          f"batches of {BATCH_SIZE}; {verdict('queries_per_page_ratio')}"),
         ("  all queries per page", f"{queries['page_size_1000']:6.1f} / {queries['page_size_500']:.1f}",
          "a page of 1,000 pushes two batches, a page of 500 one"),
+        ("outbox drain, 10k waiting", f"{outbox['seconds']:7.1f} s  {outbox['records_per_second']:9,.0f} records/s",
+         f"normal push {outbox['normal_push_records_per_second']:,.0f}/s, ratio {outbox['ratio']:.2f}, "
+         f"goal >= {outbox['target']}: {'met' if outbox['met'] else 'NOT met'}"),
     ]  # fmt: skip
     for label, figures, note in rows:
         print(f"  {label:<28}{figures:<33}{note}".rstrip())
@@ -329,6 +429,8 @@ def measure(bench: Bench) -> dict[str, Any]:
     template = bench.migrate_template()
     floor = bench.floor()
     results = {s.name: bench.engine(s, template) for s in (MAIN, PAGES_500, SMALL_RUN)}
+    outbox = bench.outbox(template)  # right after the 10,000-record run whose pushing it is set against
+    normal, main = results[SMALL_RUN.name]["runs"][0], results[MAIN.name]["runs"][0]
     return {
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -347,6 +449,7 @@ def measure(bench: Bench) -> dict[str, Any]:
             "memory_measure": "peak RSS of the worker process, resource.getrusage(RUSAGE_SELF).ru_maxrss",
         },
         **summary(results, floor),
+        "outbox_drain": outbox_summary(outbox, normal, main),
         "problems": bench.problems,
     }
 
@@ -354,6 +457,9 @@ def measure(bench: Bench) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Measure the engine against a script with no hub logic.")
     parser.add_argument("--profile", action="store_true", help="profile a 10,000-record run instead")
+    parser.add_argument(
+        "--profile-outbox", action="store_true", help="profile the outbox drain of 10,000 records instead"
+    )
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -366,6 +472,11 @@ def main() -> None:
         bench = Bench(source, target, env)
         if args.profile:
             bench.engine(PROFILED, bench.migrate_template(), profile=True)
+            print(*bench.problems, sep="\n")
+            return
+        if args.profile_outbox:
+            drained = bench.outbox(bench.migrate_template(), profile=True)["drain"]
+            print(f"\ndrain: {drained['seconds']:.1f} s, {drained['records_per_second']:,.0f} records/s")
             print(*bench.problems, sep="\n")
             return
         result = measure(bench)

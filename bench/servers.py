@@ -9,6 +9,10 @@ Source: ``GET /records?page=N&per_page=P`` with a bearer token answers ``{"data"
 the end is empty. Target: ``POST /items/batch`` with a bearer token and a JSON list answers a list of
 ``{"id": ...}``, one per item; an ``Idempotency-Key`` seen before replays the first answer without
 counting anything again. Both answer ``GET /stats`` with their counters.
+
+An outage of the target (the outbox move, ``bench.outbox``): ``POST /outage`` with ``{"down": true}`` makes
+it answer 503 to every push (storing nothing) and to ``GET /health``, its connection test, until
+``{"down": false}``; ``/stats`` and ``/outage`` keep answering, they are the bench's, not the hub's.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ MAX_BODY_BYTES = 10_000_000  # a batch of 500 items is about 150 KB
 IDLE_CONNECTION_SECONDS = 30.0  # a keep-alive connection nobody uses is closed after this
 FIRST_UPDATE = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 EMPTY_PAGE = b'{"data": []}'
+UNAVAILABLE = b'{"error": "the target is down for the outbox move"}'
 
 FIRST_NAMES = ["anna", "ben", "clara", "david", "emma", "felix", "greta", "hans", "ines", "jonas"]
 LAST_NAMES = ["schmidt", "müller", "weber", "fischer", "wagner", "becker", "hoffmann", "koch", "richter"]
@@ -197,8 +202,9 @@ class TargetServer(LoopbackServer):
         with self.lock:
             self.writes: Counter[str] = Counter()
             self.answers: dict[str, bytes] = {}  # by idempotency key
-            self.batches = self.replays = self.rejected = 0
+            self.batches = self.replays = self.rejected = self.refused = 0
             self.busy_seconds, self.requests = 0.0, 0
+            self.down = False
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
@@ -210,6 +216,8 @@ class TargetServer(LoopbackServer):
                 "duplicates": records - len(self.writes),
                 "replays": self.replays,
                 "rejected": self.rejected,
+                "refused": self.refused,
+                "down": self.down,
                 "busy_seconds": self.busy_seconds,
                 "requests": self.requests,
             }
@@ -217,9 +225,19 @@ class TargetServer(LoopbackServer):
     def respond(self, method: str, path: str, idempotency_key: str | None, body: bytes) -> Answer:
         if (method, path) == ("GET", "/stats"):
             return 200, _json(self.stats())
+        if (method, path) == ("POST", "/outage"):
+            down = json.loads(body)["down"]
+            with self.lock:
+                self.down = bool(down)
+            return 200, _json({"down": self.down})
+        if (method, path) == ("GET", "/health"):
+            return (503, UNAVAILABLE) if self.down else (200, b'{"ok": true}')
         if (method, path) != ("POST", "/items/batch"):
             return 404, b'{"error": "no such resource"}'
         with self.lock:
+            if self.down:
+                self.refused += 1
+                return 503, UNAVAILABLE
             if idempotency_key and idempotency_key in self.answers:
                 self.replays += 1
                 return 200, self.answers[idempotency_key]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from connectors.base import Connector
 from connectors.csv_files import CsvFilesConnector
 from connectors.http_json import HttpJsonConnector
+from connectors.manual_entry import ManualEntryConnector
 from connectors.sql import SqlConnector
 
 _KINDS: dict[str, type[Connector]] = {
-    cls.kind: cls for cls in (HttpJsonConnector, SqlConnector, CsvFilesConnector)
+    cls.kind: cls for cls in (HttpJsonConnector, SqlConnector, CsvFilesConnector, ManualEntryConnector)
 }
 
 

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "hub.flows",
     "hub.configuration",
     "hub.api",
+    "hub.fallback",
     "demo",
 ]
 
@@ -123,12 +124,20 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("HUB_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+# Two more tiers, counted by hub/access/lockout.py (0 turns one off): one address whatever the names, and
+# one name whatever the addresses (this one locks the person out too: keep it well above the first).
+HUB_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("HUB_LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=0)
+HUB_LOGIN_NAME_FAILURE_LIMIT = env_int("HUB_LOGIN_NAME_FAILURE_LIMIT", 30, minimum=0)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("HUB_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the first tier, and what a success clears
 AXES_RESET_ON_SUCCESS = True
+# An attempt refused during a lockout is not recorded: it neither extends that lockout nor counts towards
+# another tier (else one address could push a name over the name tier and lock its owner out everywhere).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "hub.access.signins.client_ip"  # HUB_TRUSTED_PROXIES decides, as for the API
 AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_USERNAME_CALLABLE = "hub.access.signins.axes_username"  # a name that is no user's: only its hash
+AXES_HANDLER = "hub.access.lockout.TieredLockoutHandler"  # axes' database handler, counting three tiers
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins: the audit trail's logged_in entries
 AXES_VERBOSE = False  # sign-ins are in the audit trail; axes' own log lines would repeat them
 
@@ -260,6 +269,8 @@ def read_outbound_hosts(raw: str | None, *, debug: bool) -> list[str]:
 
 
 # Server-side request forgery guard: empty means the hub connects to no system at all until it is set.
+# A name on the list reaches public addresses only: a system on a private network (an ERP on 10.20.1.5)
+# needs its address or range listed too (10.20.0.0/16), as do this machine and link-local addresses.
 HUB_OUTBOUND_HOSTS = read_outbound_hosts(os.environ.get("HUB_OUTBOUND_HOSTS"), debug=DEBUG)
 if env_bool("HUB_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -277,6 +288,14 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 AUDITLOG_CID_HEADER = None  # a caller must not choose its correlation id: the hub gives each request one
 HUB_AUDIT_RETENTION_DAYS = env_int("HUB_AUDIT_RETENTION_DAYS", 0)  # archive_audit's default; 0 keeps all
+# The audit chain's head, appended outside the database after sealings (verify_audit compares the chain with
+# it, to catch its end cut off): keep it where the database's users cannot write, or ship it elsewhere.
+# An empty value turns it off. At most one line every HUB_AUDIT_HEAD_INTERVAL_SECONDS (0: every sealing).
+HUB_AUDIT_HEAD_FILE = env_str("HUB_AUDIT_HEAD_FILE", str(VAR_DIR / "audit-chain-heads.jsonl"))
+HUB_AUDIT_HEAD_INTERVAL_SECONDS = env_int("HUB_AUDIT_HEAD_INTERVAL_SECONDS", 5)
+# The longest a transaction may take between writing an audit entry and committing: an entry that reaches
+# the table later than that after its time is reported as inserted behind the audit chain's back.
+HUB_AUDIT_LATE_COMMIT_MINUTES = env_int("HUB_AUDIT_LATE_COMMIT_MINUTES", 30, minimum=1)
 
 # Every handler carries the "safe" filter (hub/access/logging.py): secrets redacted, control characters
 # encoded. Django's own loggers are pointed at our handler, so that none of its default handlers (which

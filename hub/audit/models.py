@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 
 GENESIS = "0" * 64  # the hash the first seal of a fresh chain links to
+# How new seals link (hub.audit.chain.seal_link); older seals keep the format they were made in.
+LINK_VERSION = 2
 
 
 class ChainHead(models.Model):
@@ -20,6 +22,11 @@ class ChainHead(models.Model):
     # transactions that committed out of id order).
     scanned_to = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
+    # The last head written to the head record outside the database (HUB_AUDIT_HEAD_FILE), and when.
+    recorded_sequence = models.BigIntegerField(default=0)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    # When a sealer last looked for entries the look-back missed (a transaction that committed very late).
+    full_scan_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "audit chain head"
@@ -37,6 +44,9 @@ class AuditSeal(models.Model):
     # on_delete=SET_NULL), which verification recognises rather than calling it tampering.
     actor_id = models.BigIntegerField(null=True, blank=True)
     sealed_at = models.DateTimeField()
+    # 1: the link covers the entry's hash and position; 2: also the seal's actor and time. Seals made before
+    # version 2 keep version 1, so that existing chains verify as they were sealed (never re-linked).
+    link_version = models.PositiveSmallIntegerField()
 
     class Meta:
         ordering = ["sequence"]
@@ -57,6 +67,9 @@ class AuditAnchor(models.Model):
     path = models.CharField(max_length=500)
     file_sha256 = models.CharField(max_length=64)
     archived_at = models.DateTimeField()
+    # The link format of its last seal: verification of what stays starts from it (a later seal in an older
+    # format was relinked). Anchors made before link version 2 existed hold 1.
+    link_version = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["sequence"]
@@ -90,6 +103,9 @@ class AuditVerification(models.Model):
     checked = models.PositiveIntegerField(default=0)
     problems = models.JSONField(default=list, help_text="Each break: its position, entry and what is wrong.")
     more_problems = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(
+        default=list, help_text="What the check could not look at (such as a missing head record file)."
+    )
     error = models.TextField(blank=True)
 
     class Meta:

@@ -1,5 +1,8 @@
 """Checking the whole chain in the background: asked for on the audit page, done by a worker.
 
+The worker runs the same check as ``verify_audit`` (``audit_verify``): it seals what is pending, compares
+the chain with the head record outside the database, and stores what it could not check as warnings.
+
 The request stores an AuditVerification and enqueues its id on commit; the worker claims it with a
 conditional update (so a job delivered twice checks once) and stores the report. If Redis was away when it
 was asked for, the tick enqueues it again.
@@ -55,7 +58,7 @@ def verification_run(verification_id: int) -> str:
     problems = [{"position": p.position, "entry_id": p.entry_id, "what": p.what} for p in report.problems]
     AuditVerification.objects.filter(pk=verification_id).update(
         state=VerificationState.DONE, finished_at=timezone.now(), ok=report.ok, checked=report.checked,
-        problems=problems, more_problems=report.more_problems,
+        problems=problems, more_problems=report.more_problems, warnings=report.warnings,
     )  # fmt: skip
     return "intact" if report.ok else f"{len(problems) + report.more_problems} problem(s)"
 

@@ -30,6 +30,15 @@ def _empty(value: Any) -> bool:
     return value is None or value == ""
 
 
+def _own(provenance: Mapping[str, Any], name: str, stamp: Mapping[str, Any]) -> bool:
+    origin = provenance.get(name)
+    return (
+        isinstance(origin, dict)
+        and bool(origin.get("provisional"))
+        and origin.get("entry") == stamp.get("entry")
+    )
+
+
 def merge_values(
     *,
     data: Mapping[str, Any],
@@ -38,8 +47,12 @@ def merge_values(
     source_id: int,
     owner_of: Callable[[str], int | None],
     stamp: Mapping[str, Any],
+    replace_own: bool = False,
 ) -> MergeResult:
-    """``stamp`` is the provenance written for every value taken (system, time, run)."""
+    """``stamp`` is the provenance written for every value taken (system, time, run).
+
+    ``replace_own``: a value the same manual entry provided (``stamp["entry"]``) may be replaced by it, as
+    a person corrects what they typed before any system has sent its own."""
     result = MergeResult(data=dict(data), provenance=dict(provenance))
     entry = dict(stamp)  # one provenance entry, shared by the fields this merge takes
     for name, value in incoming.items():
@@ -53,7 +66,12 @@ def merge_values(
             owner = owner_of(name)
             if _empty(value) and owner is not None and owner != source_id:
                 continue  # a system that lacks a value does not disagree with the one that has it
-            take = owner is None or owner == source_id or filling
+            take = (
+                owner is None
+                or owner == source_id
+                or filling
+                or (replace_own and _own(provenance, name, stamp))
+            )
         if take:
             result.data[name] = value
             result.provenance[name] = entry

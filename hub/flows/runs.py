@@ -19,7 +19,7 @@ from connectors.base import ConnectorError
 from hub.audit.attribution import attributed
 from hub.audit.services import Actor, actor_user
 from hub.flows.engine.context import RunContext, RunSetupError, run_context
-from hub.flows.engine.delivering import deliver_due
+from hub.flows.engine.delivering import deliver_due, link_failure
 from hub.flows.engine.pipeline import PageWork, corrected_item, later_cursor, process_items, process_page
 from hub.flows.engine.text import printable
 from hub.flows.models import (
@@ -36,6 +36,9 @@ from hub.flows.models import (
     RunState,
     Trigger,
 )
+from hub.flows.models.run import FALLBACK_TRIGGER
+from hub.systems.links import link_failed, link_succeeded
+from hub.systems.models import LinkState
 from hub.systems.services import system_connector
 from hub.systems.vault import VaultError
 
@@ -159,7 +162,13 @@ def _reason(ctx: RunContext) -> str:
     return f"run {ctx.run.pk} of flow {ctx.flow.name}"
 
 
+MANUAL_PAGES = 1000  # a run takes at most this many pages of manual entries; the tick starts another
+
+
 def _read_all(ctx: RunContext) -> None:
+    if ctx.run.trigger == FALLBACK_TRIGGER:
+        _read_manual(ctx)
+        return
     _load_corrections(ctx)
     if ctx.flow.trigger in (Trigger.WEBHOOK, Trigger.API_PUSH):
         _read_pushed(ctx)
@@ -178,6 +187,12 @@ def _read_all(ctx: RunContext) -> None:
                 run.cursor_after = later_cursor(run.cursor_after, work.cursor)
             _page_done(run, number, len(page.records), work)
             _deliver_now(ctx)
+    except ConnectorError as error:
+        if link_failure(error):
+            link_failed(system=ctx.source, error=error)
+        raise
+    else:
+        link_succeeded(system=ctx.source)
     finally:
         source.close()
     _read_corrections(ctx, number + 1)
@@ -197,6 +212,27 @@ def _read_pushed(ctx: RunContext) -> None:
             InboundBatch.objects.filter(pk=batch.pk).update(state=InboundState.PROCESSED, page=number)
         _page_done(run, number, batch.record_count, work)
         _deliver_now(ctx)
+
+
+def _read_manual(ctx: RunContext) -> None:
+    """Entries typed into the fallback form, a page at a time (the source is not called: it may be down)."""
+    from hub.fallback.processing import entries_items, entries_settle, entries_waiting, manual_context
+
+    manual, run = manual_context(ctx), ctx.run
+    # Pages an earlier execution of this run took in (its entries are no longer waiting).
+    run.fetched += RecordOutcome.objects.filter(run=run, system=manual.source).count()
+    number = run.pages
+    for _ in range(MANUAL_PAGES):
+        entries = entries_waiting(ctx.flow)
+        if not entries:
+            return
+        number += 1
+        with transaction.atomic():
+            work = PageWork(number=number)
+            work = process_items(manual, work, entries_items(manual, work, entries))
+            entries_settle(manual, work, entries)
+        _page_done(run, number, len(entries), work)
+        _deliver_now(manual)
 
 
 def _load_corrections(ctx: RunContext) -> None:
@@ -280,7 +316,10 @@ def _drain(ctx: RunContext) -> None:
     deadline = time.monotonic() + ctx.flow.retry_window_seconds
     while True:
         attempted = deliver_due(flow=ctx.flow, targets=ctx.targets, reason=_reason(ctx), run=ctx.run)
-        pending = Delivery.objects.filter(run=ctx.run, state=DeliveryState.PENDING)
+        # What waits for a down link is the outbox's: the run does not wait for the link to come back.
+        pending = Delivery.objects.filter(run=ctx.run, state=DeliveryState.PENDING).exclude(
+            target__link__state=LinkState.DOWN
+        )
         if not pending.exists() or time.monotonic() >= deadline:
             return
         if attempted == 0:
@@ -325,7 +364,9 @@ def _settle_delivery_outcomes(run: Run) -> None:
         reason="A delivery of this record became a dead letter: see Dead letters.",
     )
     inbound_done.filter(record_id__in=waiting).exclude(outcome=Outcome.DEAD_LETTERED).update(
-        outcome=Outcome.FAILED, reason="Not delivered within the run's retry window: the outbox keeps trying."
+        outcome=Outcome.FAILED,
+        reason="Not delivered during the run (retries waiting, or the target's link is down): the outbox "
+        "delivers it.",
     )
 
 

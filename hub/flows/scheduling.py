@@ -25,8 +25,11 @@ from hub.flows.models import (
     RunState,
     Trigger,
 )
+from hub.flows.models.run import FALLBACK_TRIGGER
 from hub.flows.runs import run_request, runs_requeue_abandoned
 from hub.flows.schedule import ScheduleError, cron_next
+from hub.systems.links import links_test_due
+from hub.systems.models import LinkState
 
 LOST_AFTER = timedelta(seconds=30)  # a queued run nobody started by then lost its job (e.g. Redis restarted)
 
@@ -44,7 +47,10 @@ def next_run_time(flow: Flow, after: datetime) -> datetime | None:
 
 def flows_start_due(now: datetime) -> int:
     started = 0
-    scheduled = Flow.objects.filter(state=FlowState.ACTIVE, trigger__in=[Trigger.INTERVAL, Trigger.CRON])
+    # A flow whose source's link is down waits: the first tick after the link is back starts it.
+    scheduled = Flow.objects.filter(
+        state=FlowState.ACTIVE, trigger__in=[Trigger.INTERVAL, Trigger.CRON]
+    ).exclude(source__link__state=LinkState.DOWN)
     for flow in scheduled.filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now)):
         upcoming = next_run_time(flow, now)
         taken = Flow.objects.filter(pk=flow.pk, next_run_at=flow.next_run_at).update(next_run_at=upcoming)
@@ -64,6 +70,16 @@ def pushed_waiting(now: datetime) -> int:
     return sum(int(run_request(flow=flow, trigger="pushed")[1]) for flow in flows)
 
 
+def entries_waiting(now: datetime) -> int:
+    """Entries typed into the fallback form while their flow was busy get a run of their own."""
+    from hub.fallback.models import EntryState, ManualEntry
+
+    busy = Run.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]).values("flow_id")
+    waiting = ManualEntry.objects.filter(state=EntryState.WAITING).exclude(flow_id__in=busy)
+    flows = Flow.objects.filter(pk__in=waiting.values("flow_id"), state=FlowState.ACTIVE)
+    return sum(int(run_request(flow=flow, trigger=FALLBACK_TRIGGER)[1]) for flow in flows)
+
+
 def runs_requeue_lost(now: datetime) -> int:
     lost = Run.objects.filter(state=RunState.QUEUED, queued_at__lt=now - LOST_AFTER).values_list(
         "pk", flat=True
@@ -73,10 +89,12 @@ def runs_requeue_lost(now: datetime) -> int:
 
 def outbox_wake(now: datetime) -> int:
     busy = Run.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]).values("flow_id")
-    due = Delivery.objects.filter(state=DeliveryState.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    due = (
+        Delivery.objects.filter(state=DeliveryState.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .exclude(target__link__state=LinkState.DOWN)
     )
-    flows = due.exclude(flow_id__in=busy).values_list("flow_id", flat=True).distinct()
+    flows = due.exclude(flow_id__in=busy).order_by().values_list("flow_id", flat=True).distinct()
     return sum(enqueue("hub.flows.jobs.deliver_flow", flow_id) for flow_id in flows)
 
 
@@ -84,9 +102,10 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     audit_seal_or_log()  # the safety net: entries whose on-commit sealing failed
     return {
-        "started": flows_start_due(now) + pushed_waiting(now),
+        "started": flows_start_due(now) + pushed_waiting(now) + entries_waiting(now),
         "requeued": len(runs_requeue_abandoned(now=now)),
         "lost": runs_requeue_lost(now),
         "outbox": outbox_wake(now),
         "audit_checks": verifications_requeue(now=now),
+        "link_tests": links_test_due(now),
     }

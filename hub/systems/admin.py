@@ -3,16 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from connectors.registry import connector_class, kind_choices
+from hub.flows.models import Delivery, DeliveryState
 from hub.systems.forms import PREFIX, SystemForm, system_form_for
 from hub.systems.jobs import enqueue_probes
-from hub.systems.models import Secret, System
+from hub.systems.models import LinkState, Secret, System
 from hub.systems.services import system_probe, system_save
 
 
@@ -48,7 +51,9 @@ def test_connection_later(modeladmin: SystemAdmin, request: HttpRequest, queryse
 
 @admin.register(System)
 class SystemAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "environment", "status", "health", "owner_team", "secret_count"]
+    list_display = [
+        "name", "kind", "environment", "status", "link_state", "waiting", "health", "owner_team", "secret_count",
+    ]  # fmt: skip
     list_filter = ["kind", "environment", "status", "read_only", "last_probe_ok"]
     search_fields = ["name", "description", "owner_team", "contact"]
     actions = [test_connection, test_connection_later]
@@ -58,9 +63,39 @@ class SystemAdmin(admin.ModelAdmin):
         js = ["hub/system_form.js"]
 
     readonly_fields = ["last_probe_at", "last_probe_ok", "last_probe_message"]
+    link_fields = ["link_state", "waiting"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[System]:
-        return super().get_queryset(request).annotate(secret_total=Count("secrets"))
+        # Subqueries, not joins: counting secrets and deliveries in one join would multiply both.
+        secrets = Secret.objects.filter(system=OuterRef("pk")).values("system").annotate(n=Count("pk"))
+        waiting = (
+            Delivery.objects.filter(target=OuterRef("pk"), state=DeliveryState.PENDING)
+            .values("target")
+            .annotate(n=Count("pk"))
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("link")
+            .annotate(
+                secret_total=Coalesce(Subquery(secrets.values("n")), 0),
+                waiting_total=Coalesce(Subquery(waiting.values("n")), 0),
+            )
+        )
+
+    @admin.display(description="link")
+    def link_state(self, obj: System) -> str:
+        link = getattr(obj, "link", None)
+        if link is None:
+            return "Up"
+        since = (
+            f" since {timezone.localtime(link.since):%Y-%m-%d %H:%M}" if link.state != LinkState.UP else ""
+        )
+        return f"{link.get_state_display()}{since}"
+
+    @admin.display(description="waiting deliveries", ordering="waiting_total")
+    def waiting(self, obj: System) -> int:
+        return getattr(obj, "waiting_total", 0)
 
     @admin.display(description="secrets set", ordering="secret_total")
     def secret_count(self, obj: System) -> int:
@@ -114,13 +149,21 @@ class SystemAdmin(admin.ModelAdmin):
                 },
             ),
         ]
+        link: dict[str, Any] = {
+            "fields": ["breaker_failures", "breaker_pause_seconds"],
+            "description": "The link is up, degraded or down; operators see it on the operations page.",
+        }
         if obj is not None and obj.pk:
+            link["fields"] = [*self.link_fields, *link["fields"]]
+            fieldsets.append(("Link health", link))
             fieldsets.append(("Last connection test", {"fields": self.readonly_fields}))
+        else:
+            fieldsets.append(("Link health", link))
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: System | None = None) -> Any:
         base = list(self.readonly_fields)
-        return [*base, "kind"] if obj is not None and obj.pk else base
+        return [*base, *self.link_fields, "kind"] if obj is not None and obj.pk else base
 
     def save_model(self, request: HttpRequest, obj: System, form: Any, change: bool) -> None:
         system_save(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils import formats, timezone
 
 from connectors.base import Param, ParamType
@@ -55,18 +56,37 @@ def _secret_status(secret: Secret | None) -> str:
     )
 
 
+BREAKER_FIELDS = ("breaker_failures", "breaker_pause_seconds")
+
+
 class SystemForm(forms.ModelForm):
     kind_name: str = ""
     kind_params: tuple[Param, ...] = ()
+
+    def clean_breaker_failures(self) -> int:
+        return self._or_default("breaker_failures")
+
+    def clean_breaker_pause_seconds(self) -> int:
+        return self._or_default("breaker_pause_seconds")
+
+    def _or_default(self, name: str) -> int:
+        value = self.cleaned_data.get(name)
+        field = System._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return int(field.get_default()) if value is None else int(value)
 
     class Meta:
         model = System
         fields = [
             "name", "kind", "description", "owner_team", "contact", "environment", "status", "read_only",
+            "breaker_failures", "breaker_pause_seconds",
         ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        for name in BREAKER_FIELDS:  # left empty: the usual value
+            if name in self.fields:
+                self.fields[name].required = False
         if "kind" in self.fields:  # read-only, so absent, once the system exists
             self.fields["kind"].initial = self.kind_name
         stored = (

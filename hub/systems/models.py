@@ -65,6 +65,18 @@ class System(models.Model):
     last_probe_at = models.DateTimeField("last connection test", null=True, blank=True, editable=False)
     last_probe_ok = models.BooleanField("last test passed", null=True, editable=False)
     last_probe_message = models.CharField(max_length=500, blank=True, editable=False)
+    breaker_failures = models.PositiveIntegerField(
+        "failures before the link is marked down",
+        default=3,
+        help_text="After this many failed calls in a row, the hub marks the link down and stops calling the "
+        "system; deliveries wait in the outbox until a connection test succeeds.",
+    )
+    breaker_pause_seconds = models.PositiveIntegerField(
+        "wait before testing a down link (seconds)",
+        default=60,
+        help_text="How long the hub leaves a down link alone before testing it again. Each failed test "
+        "doubles the wait, up to 5 minutes.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,6 +84,16 @@ class System(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(name=""), name="system_name_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(breaker_failures__gte=1),
+                name="system_breaker_at_least_one_failure",
+                violation_error_message="A link is marked down after at least one failed call.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(breaker_pause_seconds__gte=1),
+                name="system_breaker_pause_positive",
+                violation_error_message="The wait before testing a down link must be at least a second.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -102,3 +124,39 @@ class Secret(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system.name}: {self.name}"
+
+
+class LinkState(models.TextChoices):
+    UP = "up", "Up"
+    DEGRADED = "degraded", "Degraded: recent calls failed"
+    DOWN = "down", "Down: calls paused until a test succeeds"
+
+
+class Link(models.Model):
+    """The hub's link to one system, kept current from connection tests and from every push and fetch.
+
+    A circuit breaker: failed calls in a row make the link degraded, then down (``System.breaker_failures``).
+    While it is down nobody calls the system; the tick tests it when ``retry_at`` comes, and a successful
+    test or call brings it up again. One row per system, changed only under its row lock
+    (``hub.systems.links``), so that many workers reporting at once count every failure once.
+    """
+
+    system = models.OneToOneField(System, on_delete=models.CASCADE, primary_key=True, related_name="link")
+    state = models.CharField(max_length=10, choices=LinkState.choices, default=LinkState.UP)
+    since = models.DateTimeField(help_text="When the link entered its current state.")
+    failures = models.PositiveIntegerField(default=0, help_text="Failed calls in a row.")
+    last_error = models.CharField(max_length=500, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="While down: when the link is tested again."
+    )
+    pause_seconds = models.PositiveIntegerField(
+        default=0, help_text="While down: the wait before the next test (doubles after each failed test)."
+    )
+
+    class Meta:
+        ordering = ["system__name"]
+
+    def __str__(self) -> str:
+        return f"link to {self.system.name}: {self.get_state_display()}"

@@ -19,7 +19,7 @@ from connectors.outbound import OutboundHosts
 from connectors.registry import connector_class
 from hub.audit.events import Event
 from hub.audit.services import Actor, actor_user, audit_access
-from hub.systems import vault
+from hub.systems import links, vault
 from hub.systems.models import Secret, System
 from hub.systems.params import ParamError, clean_params
 
@@ -150,6 +150,10 @@ def system_probe(*, system: System, actor: Actor) -> ProbeResult:
     system.last_probe_ok = result.ok
     system.last_probe_message = result.message[:500]
     system.save(update_fields=["last_probe_at", "last_probe_ok", "last_probe_message"])
+    if result.ok:
+        links.link_succeeded(system=system)
+    else:
+        links.link_failed(system=system, error=result.message, test=True)
     return result
 
 

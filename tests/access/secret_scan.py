@@ -14,6 +14,12 @@ How it works (installed by tests/conftest.py for every session):
   audit entry (``LogEntry``: changes, additional data, serialized data, text) present before the test's
   rollback or flush. Scanning at each test's end rather than once at the end of the session is what makes
   the audit part work at all: a test's rows are gone after its teardown.
+- **Other processes.** What the RQ worker processes some tests start (``manage.py rqworker``) write: their
+  log lines, formatted by their own settings.LOGGING. A test that starts one sends its output to a file and
+  hands the file to ``SCAN.watch`` (tests/flows/test_engine_workers.py ``Workers.start``), or hands its
+  captured output to ``SCAN.capture`` (tests/systems/test_probe_job.py). Watched files are read at each
+  flush, up to their last complete line (a worker may still be writing), and to their end when the session
+  ends.
 - **When.** Everything captured during a test is kept until the test ends, then searched for every needle
   known by then (so a value logged before it was encrypted is still found), then dropped.
 - **Result.** A hit fails the session (exit status 1) with the list of where each was found; the secret
@@ -35,6 +41,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MIN_LENGTH = 8
@@ -59,6 +66,24 @@ class SecretScan:
     test: str = "(outside a test)"
     scanned: int = 0
     seconds: float = 0.0  # spent searching, reported at the end so that the cost stays visible
+    watched: dict[Path, int] = field(default_factory=dict)  # another process's log file -> bytes read
+
+    def watch(self, path: Path) -> None:
+        """Scan what another process (an RQ worker) writes to ``path`` from now on, at each flush."""
+        self.watched.setdefault(path, 0)
+
+    def read_watched(self, *, to_the_end: bool = False) -> None:
+        for path, done in list(self.watched.items()):
+            try:
+                with path.open("rb") as log:
+                    log.seek(done)
+                    data = log.read()
+            except FileNotFoundError:  # not written yet, or its directory is gone
+                continue
+            if not to_the_end:
+                data = data[: data.rfind(b"\n") + 1]  # a line still being written waits for the next flush
+            self.watched[path] = done + len(data)
+            self.capture(f"output of the worker logging to {path}", data.decode("utf-8", "replace"))
 
     def observe(self, plaintext: Any, origin: str) -> None:
         if isinstance(plaintext, str) and len(plaintext) >= MIN_LENGTH:
@@ -75,8 +100,10 @@ class SecretScan:
             if needle in haystack.text and not allowed(haystack, needle, origin)
         ]
 
-    def flush(self) -> list[str]:
-        """Search what was captured since the last flush; record and return the hits."""
+    def flush(self, *, to_the_end: bool = False) -> list[str]:
+        """Search what was captured since the last flush (and what watched files got); record and return the
+        hits. ``to_the_end``: read watched files to their last byte (the session is over)."""
+        self.read_watched(to_the_end=to_the_end)
         started, (pending, self.pending) = time.perf_counter(), (self.pending, [])
         found = [hit for haystack in pending for hit in self.found_in(haystack)]
         self.seconds += time.perf_counter() - started
@@ -93,6 +120,7 @@ class SecretScan:
         try:
             yield found
         finally:
+            self.read_watched(to_the_end=True)
             pending, self.pending = self.pending, []
             found += [hit for haystack in pending for hit in self.found_in(haystack)]
 

@@ -104,3 +104,23 @@ def _key_form(partner_id: int) -> dict[str, object]:
     }
     return {"partner": partner_id, "name": "orders", "rate_limit_per_minute": 600, "expires_at_0": "",
             "expires_at_1": "", **management}  # fmt: skip
+
+
+def test_a_secret_in_a_worker_processs_log_is_found(tmp_path):
+    """A worker is another process: what it writes reaches the scan through the file it logs to (as
+    tests/flows/test_engine_workers.py's workers do), read up to its last complete line at each flush."""
+    import subprocess
+    import sys
+
+    vault.encrypt(PLAINTEXT)
+    log = tmp_path / "worker-1.log"
+    SCAN.watch(log)
+    script = (
+        f"import sys; sys.stdout.write('INFO rq.worker sending {PLAINTEXT}\\\\nhalf a line {PLAINTEXT[:3]}')"
+    )
+    with SCAN.expecting_leaks() as found, log.open("wb") as out:
+        subprocess.run([sys.executable, "-c", script], stdout=out, check=True, timeout=60)
+    assert len(found) == 1
+    assert f"output of the worker logging to {log}" in found[0]
+    assert PLAINTEXT not in found[0]
+    SCAN.watched.pop(log)

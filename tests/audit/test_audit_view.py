@@ -67,6 +67,20 @@ def trail(business_admin, reviewer):
     def newest():
         return LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
+    # Making the people (this fixture's and any made before it) is in the trail too, by nobody in particular:
+    # each account's creation, and the role it was given.
+    mark("accounts_made", 0)
+    made = LogEntry.objects.filter(pk__in=ids["accounts_made"])
+    ids["roles_given"] = list(made.filter(action=LogEntry.Action.UPDATE).values_list("pk", flat=True))
+    assert set(made.values_list("content_type", "actor")) == {
+        (ContentType.objects.get_for_model(get_user_model()).pk, None)
+    }
+    assert {
+        (str(reviewer.pk), LogEntry.Action.UPDATE),
+        (str(business_admin.pk), LogEntry.Action.CREATE),
+    } <= set(made.values_list("object_pk", "action"))
+    assert {"groups"} == {name for entry in made.filter(pk__in=ids["roles_given"]) for name in entry.changes}
+
     start = newest()
     with set_actor(business_admin):
         crm = System.objects.create(name="CRM", kind="http_json", description="Sales")
@@ -176,7 +190,7 @@ def test_each_filter_narrows_to_its_entries(client, reviewer, business_admin, tr
         f"content_type={system_type.pk}&object_pk={crm.pk}": {
             e.pk for e in LogEntry.objects.filter(content_type=system_type, object_pk=str(crm.pk))
         },
-        "action=changed": ids_of(trail, "rita_changed"),
+        "action=changed": ids_of(trail, "rita_changed", "roles_given"),
         "action=created": {e.pk for e in LogEntry.objects.filter(action=LogEntry.Action.CREATE)},
         "action=decrypted": ids_of(trail, "decrypted", "run120", "outbox"),
         "cid=outbox:3": ids_of(trail, "outbox"),

@@ -88,7 +88,13 @@ def flow_config(
     push_path = "/items/batch" if push_mode == "batch" else "/items"
     target = _system(
         "Target",
-        {"base_url": target_url, "push_path": push_path, "push_mode": push_mode, "push_id_path": "id"},
+        {
+            "base_url": target_url,
+            "push_path": push_path,
+            "push_mode": push_mode,
+            "push_id_path": "id",
+            "probe_path": "/health",
+        },
     )
     document = {
         "version": 1,

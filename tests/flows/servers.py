@@ -327,6 +327,7 @@ class TargetServer(LoopbackServer):
         self._items: dict[str, dict[str, Any]] = {}
         self._ids: dict[str, str] = {}
         self._writes: Counter[str] = Counter()
+        self._history: list[tuple[str, dict[str, Any]]] = []  # every write, in the order it was made
         self._answers: dict[str, Reply] = {}
         self._fail_share = 0.0
         self._fail_after_write = False
@@ -349,6 +350,11 @@ class TargetServer(LoopbackServer):
     def items(self) -> dict[str, dict[str, Any]]:
         with self.lock:
             return {key: dict(item) for key, item in self._items.items()}
+
+    def history(self, key: str | None = None) -> list[dict[str, Any]]:
+        """The items written (for one business key), oldest first."""
+        with self.lock:
+            return [dict(item) for k, item in self._history if key is None or k == key]
 
     def total_writes(self) -> int:
         with self.lock:
@@ -406,6 +412,8 @@ class TargetServer(LoopbackServer):
 
     # Serving.
     def handle(self, request: Request) -> Reply:
+        if (request.method, request.path) == ("GET", "/health"):  # what a connection test asks for
+            return Reply(200, {"ok": True})
         if request.method != "POST" or request.path not in ("/items", "/items/batch"):
             return Reply(404, {"error": "no such resource"})
         body = request.json()
@@ -465,6 +473,7 @@ class TargetServer(LoopbackServer):
         self._ids.setdefault(key, f"T-{len(self._ids) + 1:06d}")
         self._items[key] = item
         self._writes[key] += 1
+        self._history.append((key, item))
         return {"id": self._ids[key]}
 
     def _maybe_hold(self) -> None:

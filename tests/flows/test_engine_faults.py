@@ -28,6 +28,7 @@ from hub.flows.models import (
 )
 from hub.flows.outbox import dead_letter_replay, outbox_deliver
 from hub.flows.scheduling import flows_start_due, tick
+from hub.systems.models import System
 from tests.flows.running import outcomes, run_once
 from tests.flows.servers import SourceServer, TargetServer
 
@@ -57,6 +58,9 @@ def test_ten_thousand_records_through_a_target_failing_30_percent_of_calls_arriv
     source.add(10_000)
     target.fail_share(0.3, seed=7)
     flow = make_flow(push_mode="batch", page_size=1000, retry_window_seconds=60, max_attempts=5)
+    # Three failed calls in a row would mark the link down and leave the rest to the outbox after a test
+    # of the link (tests/fallback/test_links.py); this test is about retries, so the breaker is set past them.
+    System.objects.filter(name="Target").update(breaker_failures=100)
 
     run = run_once(flow)
 
@@ -196,6 +200,9 @@ def test_a_target_down_past_the_retries_leaves_dead_letters_that_a_replay_delive
     source.add(20)
     target.down()
     flow = make_flow(push_mode="single", page_size=10, max_attempts=3, retry_window_seconds=15)
+    # A link marked down makes deliveries wait instead (tests/fallback/test_links.py): here the breaker
+    # is set past the retries, to see the retries themselves run out.
+    System.objects.filter(name="Target").update(breaker_failures=100)
 
     run = run_once(flow)
 
@@ -234,6 +241,7 @@ def test_a_target_down_for_a_while_within_the_retry_window_gets_everything_once(
     source.add(20)
     target.down()
     flow = make_flow(push_mode="batch", page_size=10, max_attempts=5, retry_window_seconds=20)
+    System.objects.filter(name="Target").update(breaker_failures=100)  # a short outage, within the retries
     comes_back = threading.Timer(1.5, target.up)
     comes_back.start()
     try:

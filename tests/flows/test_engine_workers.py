@@ -36,6 +36,7 @@ from hub.flows.outbox import outbox_deliver
 from hub.flows.runs import run_request, runs_requeue_abandoned
 from hub.flows.scheduling import LOST_AFTER, tick
 from hub.systems.services import system_connector
+from tests.access import secret_scan
 from tests.flows.servers import SourceServer, TargetServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,7 +85,9 @@ class Workers:
             "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
             "REDIS_URL": redis_url or settings.REDIS_URL,
         }
-        log = (self.logs / f"worker-{len(self.started) + 1}.log").open("wb")
+        log_path = self.logs / f"worker-{len(self.started) + 1}.log"
+        secret_scan.SCAN.watch(log_path)  # the secrets scan reads the worker's log lines too
+        log = log_path.open("wb")
         command = [sys.executable, "manage.py", "rqworker", "default", *(["--burst"] if burst else [])]
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -313,6 +316,7 @@ def test_redis_restarted_while_a_run_is_queued_and_while_it_runs_loses_nothing(
         "lost": 0,
         "outbox": 0,
         "audit_checks": 0,
+        "link_tests": 0,
     }  # nothing left to do
 
 

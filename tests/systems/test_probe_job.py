@@ -13,13 +13,14 @@ from django.db import connection
 
 from hub.systems.jobs import enqueue_probes
 from hub.systems.models import System
+from tests.access import secret_scan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_worker_burst() -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}"}
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "manage.py", "rqworker", "default", "--burst", "--with-scheduler"],
         cwd=settings.BASE_DIR,
         env=env,
@@ -27,6 +28,8 @@ def run_worker_burst() -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+    secret_scan.SCAN.capture("output of an rqworker", result.stdout + result.stderr)  # the secrets scan
+    return result
 
 
 def test_background_connection_tests_run_in_a_real_worker(demo):

@@ -59,6 +59,8 @@ class RunContext:
     salt: str = ""
     # Quarantined records people corrected, waiting for this run, by external id (see runs._read_corrections).
     corrections: dict[str, Quarantined] = field(default_factory=dict)
+    # Manual entries (the fallback form): values typed by a person, provisional until a system confirms them.
+    provisional: bool = False
 
     def owner_of(self, name: str) -> int | None:
         return self.field_owners.get(name, self.entity_owner)

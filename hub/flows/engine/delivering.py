@@ -3,6 +3,16 @@
 The transport only reports; this module decides: a permanent error is not retried, a transient one is
 retried with exponential backoff and jitter (or after the target's Retry-After), and the last failure
 turns the delivery into a dead letter.
+
+Order and outages:
+
+- A record's deliveries to one target go out in the order they were made: a delivery is due only when
+  no earlier one for the same record and target is still waiting. A later one takes the target's id from
+  the cross-reference the earlier one left, so it updates what the earlier one created.
+- A push that fails as a whole with a transient error (the system unreachable, timing out, answering 5xx)
+  is a failure of the link (``hub.systems.links``). Once the link is down, deliveries to it are not
+  claimed, and the ones whose push found it down wait without using up an attempt: an outage never makes
+  dead letters. They go out, in order, when the link is back.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from connectors.base import ConnectorError, OutgoingRecord, PushOutcome, RateLimitedError
@@ -26,6 +36,8 @@ from hub.flows.engine import bulk
 from hub.flows.engine.context import Target
 from hub.flows.engine.outbox import idempotency_key
 from hub.flows.models import Delivery, DeliveryAttempt, DeliveryState, Flow, Run
+from hub.systems.links import link_failed, link_succeeded
+from hub.systems.models import LinkState
 
 LEASE = timedelta(minutes=10)  # a claim older than this is free again (its worker died)
 BATCH = 500
@@ -37,10 +49,25 @@ def backoff_seconds(flow: Flow, attempts: int) -> float:
     return float(min(MAX_BACKOFF, base * random.uniform(0.8, 1.2)))
 
 
-def due(flow: Flow, now: datetime, run: Run | None = None) -> QuerySet[Delivery]:
-    found = Delivery.objects.filter(flow=flow, state=DeliveryState.PENDING).filter(
+def waiting(flow: Flow, now: datetime) -> QuerySet[Delivery]:
+    """Deliveries whose time has come, on the delivery table alone: the claiming update's condition.
+
+    No join here: an update over a join becomes ``id IN (subquery)``, which raw ``bulk.among`` conditions
+    would then point at the outer table (a scan per row)."""
+    return Delivery.objects.filter(flow=flow, state=DeliveryState.PENDING).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
+
+
+def due(flow: Flow, now: datetime, run: Run | None = None) -> QuerySet[Delivery]:
+    """Deliveries to push now: waiting, their time come, their link not down, nothing earlier before them."""
+    earlier = Delivery.objects.filter(
+        record=OuterRef("record"),
+        target=OuterRef("target"),
+        state=DeliveryState.PENDING,
+        pk__lt=OuterRef("pk"),
+    )
+    found = waiting(flow, now).exclude(target__link__state=LinkState.DOWN).filter(~Exists(earlier))
     return found.filter(run=run) if run is not None else found
 
 
@@ -77,10 +104,42 @@ def claim(flow: Flow, *, limit: int, run: Run | None = None) -> list[Claimed]:
     ids = {pk for pk, _ in first} | set(
         bulk.among(due(flow, now), "batch_key", keys).values_list("pk", flat=True)
     )
-    bulk.among(due(flow, now), "id", ids).update(claim_token=token, next_attempt_at=now + LEASE)
+    # The claim: only rows still waiting become this worker's (another worker's claim made them not due).
+    bulk.among(waiting(flow, now), "id", ids).update(claim_token=token, next_attempt_at=now + LEASE)
     mine = bulk.among(Delivery.objects.filter(claim_token=token), "id", ids)
-    rows = mine.order_by("pk").values_list(*CLAIMED)
-    return [Claimed(*row) for row in rows]
+    claimed = [Claimed(*row) for row in mine.order_by("pk").values_list(*CLAIMED)]
+    _known_ids(claimed)
+    return claimed
+
+
+def _known_ids(claimed: Sequence[Claimed]) -> None:
+    """A delivery planned before an earlier one reached the target has no target id yet: take the id the
+    earlier one left in the cross-reference, so that it updates instead of creating a second copy."""
+    unknown = [d for d in claimed if not d.external_id]
+    if not unknown:
+        return
+    ids = {
+        (record_id, system_id): external_id
+        for record_id, system_id, external_id in bulk.among(
+            CrossReference.objects.filter(system__in={d.target_id for d in unknown}).exclude(external_id=""),
+            "record",
+            {d.record_id for d in unknown},
+        ).values_list("record_id", "system_id", "external_id")
+    }
+    found = []
+    for delivery in unknown:
+        delivery.external_id = ids.get((delivery.record_id, delivery.target_id), "")
+        if delivery.external_id:
+            found.append((delivery.pk, delivery.external_id))
+    if found:  # written down, so that the delivery's page shows which record it updated
+        bulk.update(Delivery, ["external_id"], found)
+
+
+def release(deliveries: Sequence[Claimed]) -> None:
+    """Give claimed deliveries back untouched (their link went down before they were pushed)."""
+    bulk.among(Delivery.objects.all(), "id", [d.pk for d in deliveries]).update(
+        claim_token="", next_attempt_at=None
+    )
 
 
 def deliver_due(
@@ -93,8 +152,13 @@ def deliver_due(
 ) -> int:
     """Push what is due for this flow (or run) once; returns how many deliveries were attempted."""
     claimed = claim(flow, limit=BATCH * max(len(targets), 1), run=run)
+    down: set[int] = set()
     for target_id, batch in _batches(claimed):
-        _push(flow, targets.get(target_id), batch, reason)
+        if target_id in down:
+            release(batch)
+            continue
+        if _push(flow, targets.get(target_id), batch, reason) == LinkState.DOWN:
+            down.add(target_id)
         if beat is not None:
             beat()
     return len(claimed)
@@ -121,8 +185,10 @@ def _batches(claimed: Sequence[Claimed]) -> list[tuple[int, list[Claimed]]]:
     return batches
 
 
-def _push(flow: Flow, target: Target | None, deliveries: Sequence[Claimed], reason: str) -> None:
+def _push(flow: Flow, target: Target | None, deliveries: Sequence[Claimed], reason: str) -> str | None:
+    """Push one batch and record it; returns the link's state when the push told something about it."""
     started = time.monotonic()
+    link: str | None = None
     if target is None:
         error = ConnectorError("This system is no longer a target of the flow.", permanent=True)
         outcomes = [PushOutcome(d.idempotency_key, ok=False, error=error) for d in deliveries]
@@ -133,12 +199,18 @@ def _push(flow: Flow, target: Target | None, deliveries: Sequence[Claimed], reas
         )
         outcomes = [PushOutcome(d.idempotency_key, ok=False, error=error) for d in deliveries]
     else:
-        outcomes = _call(target, deliveries, reason)
+        outcomes, link = _call(target, deliveries, reason)
     each_ms = (time.monotonic() - started) * 1000 / max(len(deliveries), 1)
-    _record(flow, deliveries, outcomes, each_ms)
+    _record(flow, deliveries, outcomes, each_ms, link_down=link == LinkState.DOWN)
+    return link
 
 
-def _call(target: Target, deliveries: Sequence[Claimed], reason: str) -> list[PushOutcome]:
+def link_failure(error: ConnectorError | None) -> bool:
+    """Whether a failed call says the link is unwell (not: the request was wrong, or it was throttled)."""
+    return error is not None and not error.permanent and not isinstance(error, RateLimitedError)
+
+
+def _call(target: Target, deliveries: Sequence[Claimed], reason: str) -> tuple[list[PushOutcome], str | None]:
     batch = [OutgoingRecord(d.idempotency_key, d.payload, d.external_id or None) for d in deliveries]
     try:
         outcomes = target.connector(reason).push(batch, resource=target.resource)
@@ -146,38 +218,66 @@ def _call(target: Target, deliveries: Sequence[Claimed], reason: str) -> list[Pu
         outcomes = [PushOutcome(d.idempotency_key, ok=False, error=error) for d in deliveries]
     by_key = {o.idempotency_key: o for o in outcomes}
     missing = ConnectorError("The connector gave no outcome for this record.", permanent=False)
-    return [
+    ordered = [
         by_key.get(d.idempotency_key, PushOutcome(d.idempotency_key, ok=False, error=missing))
         for d in deliveries
     ]
+    return ordered, _link_news(target, ordered)
+
+
+def _link_news(target: Target, outcomes: Sequence[PushOutcome]) -> str | None:
+    """What a push says about the link: it works when the system took a record or answered with a refusal
+    of its own; it is unwell when every record failed for reasons of the link (unreachable, timing out,
+    5xx); a throttled push says nothing."""
+    if any(o.ok for o in outcomes):
+        link_succeeded(system=target.system)
+        return LinkState.UP
+    if outcomes and all(link_failure(o.error) for o in outcomes):
+        first = next(o.error for o in outcomes if o.error is not None)
+        return link_failed(system=target.system, error=first)
+    if any(o.error is not None and o.error.permanent for o in outcomes):
+        link_succeeded(system=target.system)
+        return LinkState.UP
+    return None
 
 
 def _record(
-    flow: Flow, deliveries: Sequence[Claimed], outcomes: Sequence[PushOutcome], each_ms: float
+    flow: Flow,
+    deliveries: Sequence[Claimed],
+    outcomes: Sequence[PushOutcome],
+    each_ms: float,
+    *,
+    link_down: bool = False,
 ) -> None:
-    """Write the outcome of one push: a few grouped updates, not one statement per row."""
+    """Write the outcome of one push: a few grouped updates, not one statement per row.
+
+    ``link_down``: the push found the link down; its deliveries wait for the link, their attempt logged
+    but not counted."""
     now = timezone.now()
     wait = backoff_seconds(flow, max(d.attempts for d in deliveries) + 1)  # one wait for the whole batch
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     ids_changed: list[tuple[int, str]] = []
     attempts = []
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
-        delivery.attempts += 1
         attempts.append(_attempt(delivery, outcome, now, each_ms))
+        if link_down and not outcome.ok:
+            groups[(DeliveryState.PENDING, None, _message(outcome.error), False, 0)].append(delivery.pk)
+            continue
+        delivery.attempts += 1
         if outcome.ok:
             delivery.state = DeliveryState.DELIVERED
             if outcome.external_id and outcome.external_id != delivery.external_id:
                 delivery.external_id = outcome.external_id
                 ids_changed.append((delivery.pk, delivery.external_id))
-            groups[(DeliveryState.DELIVERED, None, "", False)].append(delivery.pk)
+            groups[(DeliveryState.DELIVERED, None, "", False, 1)].append(delivery.pk)
         else:
             groups[_failed(flow, delivery, outcome.error, now, wait)].append(delivery.pk)
     with transaction.atomic():
         bulk.insert(DeliveryAttempt, ATTEMPT, attempts)
-        for (state, next_at, error, permanent), ids in groups.items():
+        for (state, next_at, error, permanent, counted), ids in groups.items():
             bulk.among(Delivery.objects.all(), "id", ids).update(
                 state=state, next_attempt_at=next_at, last_error=error, permanent_error=permanent,
-                attempts=F("attempts") + 1, claim_token="", updated_at=now,
+                attempts=F("attempts") + counted, claim_token="", updated_at=now,
                 delivered_at=now if state == DeliveryState.DELIVERED else None,
             )  # fmt: skip
         if ids_changed:
@@ -199,15 +299,19 @@ def _attempt(delivery: Claimed, outcome: PushOutcome, now: datetime, each_ms: fl
 def _failed(
     flow: Flow, delivery: Claimed, error: ConnectorError | None, now: datetime, wait: float
 ) -> tuple[Any, ...]:
-    """The delivery's next state, as (state, next attempt, error, permanent)."""
+    """The delivery's next state, as (state, next attempt, error, permanent, attempts counted)."""
     error = error or ConnectorError("The push failed without a reason.")
-    message = str(error)[:2000]
+    message = _message(error)
     if error.permanent or delivery.attempts >= flow.max_attempts:
         delivery.state = DeliveryState.DEAD
-        return (DeliveryState.DEAD, None, message, error.permanent)
+        return (DeliveryState.DEAD, None, message, error.permanent, 1)
     if isinstance(error, RateLimitedError) and error.retry_after:
         wait = max(wait, float(error.retry_after))
-    return (DeliveryState.PENDING, now + timedelta(seconds=wait), message, False)
+    return (DeliveryState.PENDING, now + timedelta(seconds=wait), message, False, 1)
+
+
+def _message(error: ConnectorError | None) -> str:
+    return str(error or "The push failed without a reason.")[:2000]
 
 
 def _remember(flow: Flow, delivered: Sequence[Claimed]) -> None:

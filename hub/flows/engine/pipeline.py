@@ -18,9 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.base import UNREADABLE
-from hub.catalog.merging import merge_values
+from hub.catalog.merging import MergeResult, merge_values
 from hub.catalog.models import Conflict, ConflictState, CrossReference, Record
 from hub.catalog.schema import clean_record, natural_key
+from hub.fallback.models import EntryState, ManualEntry
 from hub.flows.engine import bulk
 from hub.flows.engine.context import RunContext, content_hash
 from hub.flows.engine.outbox import plan_deliveries
@@ -37,6 +38,7 @@ class Incoming:
     values: dict[str, Any]
     key: str | None
     fingerprint: str  # of the raw record and the run's salt; "" for a person's correction
+    provenance: dict[str, Any] | None = None  # more to say of its values' origin (a manual entry's typist)
 
 
 @dataclass(slots=True)
@@ -75,6 +77,10 @@ class PageWork:
     cursor: str = ""
     no_id_names: set[str] = field(default_factory=set)
     applied: list[int] = field(default_factory=list)  # corrections (Quarantined pks) this page applied
+    # Manual entries whose record the authoritative source sent now: entry id -> the source's id for it,
+    # and the typed values that differ from the source's, as (record, field, kept, typed, manual system id).
+    reconciled: dict[int, str] = field(default_factory=dict)
+    typed_differences: list[tuple[Record, str, Any, Any, int]] = field(default_factory=list)
 
 
 def external_id_of(ctx: RunContext, raw: dict[str, Any]) -> str | None:
@@ -241,7 +247,7 @@ def _match_and_merge(
             work.new_records.append(record)
             if item.key is not None:
                 created[item.key] = record
-        clean = _merge_one(ctx, work, item, record, is_new, stamp)
+        clean = _merge_one(ctx, work, item, record, is_new, {**stamp, **(item.provenance or {})})
         seen_from_source.add(_ident(record))
         print_ = item.fingerprint if clean else ""  # a conflict is looked at again next time
         if matched_by_key:
@@ -308,10 +314,13 @@ def _merge_one(
     ctx: RunContext, work: PageWork, item: Incoming, record: Record, is_new: bool, stamp: dict[str, Any]
 ) -> bool:
     """Merge one record into the canonical one; False when it ended in a conflict."""
+    typed = {} if is_new or ctx.provisional else _typed(record)
     merged = merge_values(
         data=record.data, provenance=record.provenance, incoming=item.values, source_id=ctx.source.pk,
-        owner_of=ctx.owner_of, stamp=stamp,
+        owner_of=ctx.owner_of, stamp=stamp, replace_own=ctx.provisional,
     )  # fmt: skip
+    if typed:
+        _reconcile(work, item, record, typed, merged, stamp)
     record.data, record.provenance = merged.data, merged.provenance
     if merged.changed or is_new:
         record.content_hash = content_hash(record.data)
@@ -331,6 +340,39 @@ def _merge_one(
         reason = ", ".join(merged.changed)
     work.outcomes.append(_outcome(ctx, work, item.external_id, outcome, record, reason))
     return not merged.conflicts
+
+
+def _typed(record: Record) -> dict[str, dict[str, Any]]:
+    """The record's values that a person typed into the fallback form and no system has confirmed yet."""
+    return {
+        name: origin
+        for name, origin in record.provenance.items()
+        if isinstance(origin, dict) and origin.get("provisional")
+    }
+
+
+def _reconcile(
+    work: PageWork,
+    item: Incoming,
+    record: Record,
+    typed: dict[str, dict[str, Any]],
+    merged: MergeResult,
+    stamp: dict[str, Any],
+) -> None:
+    """A system sends a record that holds typed values: what it sends for them replaces them (as the
+    source-of-truth rules allow), each typed value that differs is shown to a person, and the entries it
+    came from are reconciled."""
+    for name, origin in typed.items():
+        if name not in item.values:
+            continue
+        if name in merged.changed:
+            work.typed_differences.append(
+                (record, name, merged.data[name], record.data.get(name), int(origin.get("system_id") or 0))
+            )
+        elif item.values[name] == record.data.get(name):  # the system confirms what was typed
+            merged.provenance[name] = dict(stamp)
+        if isinstance(origin.get("entry"), int):
+            work.reconciled[origin["entry"]] = item.external_id
 
 
 def _write(ctx: RunContext, work: PageWork) -> None:
@@ -362,6 +404,7 @@ def _write(ctx: RunContext, work: PageWork) -> None:
             CrossReference, ["last_hash", "updated_at"], [(pk, h, now) for pk, h in work.fingerprints.items()]
         )
     _write_conflicts(ctx, work)
+    _write_reconciled(ctx, work)
     _write_quarantine(ctx, work)
     bulk.insert(
         RecordOutcome,
@@ -402,6 +445,29 @@ def _write_conflicts(ctx: RunContext, work: PageWork) -> None:
             stale.append(existing)
     Conflict.objects.bulk_create(fresh, ignore_conflicts=True)
     Conflict.objects.bulk_update(stale, ["offered_value", "kept_value", "run", "updated_at"])
+
+
+def _write_reconciled(ctx: RunContext, work: PageWork) -> None:
+    if work.typed_differences:
+        Conflict.objects.bulk_create(
+            [
+                Conflict(
+                    record=record, field=name, system_id=system_id, kept_value=kept, offered_value=typed,
+                    run=ctx.run,
+                    note=f"typed by hand while {ctx.source.name} was down; {ctx.source.name} sent another value",
+                )
+                for record, name, kept, typed, system_id in work.typed_differences
+                if system_id
+            ],
+            ignore_conflicts=True,
+        )  # fmt: skip
+    if work.reconciled:
+        now = timezone.now()
+        for entry_id, external_id in work.reconciled.items():
+            ManualEntry.objects.filter(pk=entry_id).exclude(state=EntryState.RECONCILED).update(
+                state=EntryState.RECONCILED, reconciled_at=now,
+                reconciled_with=f"{ctx.source.name} {external_id}"[:300], updated_at=now,
+            )  # fmt: skip
 
 
 def _write_quarantine(ctx: RunContext, work: PageWork) -> None:

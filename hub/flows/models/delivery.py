@@ -52,7 +52,13 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["pk"]
         verbose_name_plural = "deliveries"
-        indexes = [models.Index(fields=["state", "next_attempt_at"]), models.Index(fields=["run", "state"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["flow", "state", "next_attempt_at"], name="delivery_flow_due"),
+            models.Index(fields=["run", "state"]),
+            # "Is an earlier delivery of this record to this target still waiting?" (delivery order)
+            models.Index(fields=["record", "target", "state"], name="delivery_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.record} → {self.target.name}"

@@ -15,6 +15,8 @@ class RunState(models.TextChoices):
 
 
 ACTIVE_RUN_STATES = (RunState.QUEUED, RunState.RUNNING)
+# The trigger of a run that takes in entries typed into the fallback form (and calls no source).
+FALLBACK_TRIGGER = "fallback form"
 
 
 class Run(models.Model):
