@@ -553,7 +553,12 @@ def _with_entries(
 
 
 def _deleted_actors() -> set[int]:
-    actors = AuditSeal.objects.filter(actor_id__isnull=False).values_list("actor_id", flat=True).distinct()
+    actors = (
+        AuditSeal.objects.filter(actor_id__isnull=False)
+        .order_by()
+        .values_list("actor_id", flat=True)
+        .distinct()
+    )
     sealed = {actor for actor in actors if actor is not None}
     existing = set(get_user_model().objects.filter(pk__in=sealed).values_list("pk", flat=True))
     return sealed - existing

@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 E164: Final = re.compile(r"\+[1-9]\d{7,14}")
+MAX_INTEGER_DIGITS: Final = 30  # the longest whole number a field holds
+_INTEGER_LIMIT: Final = 10**MAX_INTEGER_DIGITS
 
 _INTEGER_TEXT = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -85,12 +87,19 @@ def parse_integer(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected a whole number, got a yes/no value")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal) and _is_integral(value):
-        return int(value)
-    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
-        return int(Decimal(value.strip()))
-    raise ValueError(f"expected a whole number such as 12, got {show(value)}")
+        number = Decimal(value) if -_INTEGER_LIMIT < value < _INTEGER_LIMIT else None
+    elif isinstance(value, float | Decimal) and _is_integral(value):
+        number = Decimal(value)
+    elif isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        number = Decimal(value.strip())
+    else:
+        raise ValueError(f"expected a whole number such as 12, got {show(value)}")
+    # Checked before it becomes an int: a longer one cannot be stored or sent (JSON and the databases
+    # stop far below), and turning a huge one into an int would take long.
+    if number is None or (not number.is_zero() and number.adjusted() >= MAX_INTEGER_DIGITS):
+        got = show(value.strip()) if isinstance(value, str) else "a longer one"
+        raise ValueError(f"expected a whole number of at most {MAX_INTEGER_DIGITS} digits, got {got}")
+    return int(number)
 
 
 def normalize_email(text: str, *, lower_local: bool = False) -> str:

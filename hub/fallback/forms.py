@@ -10,10 +10,12 @@ from django import forms
 from django.utils import timezone
 
 from hub.catalog.models import EntityField, FieldType
-from hub.fallback.services import EntryError, entry_check
+from hub.fallback.services import KEY_LENGTH, EntryError, entry_check
 from hub.flows.models import Flow
 
-KEY_FIELD = "submission_key"
+# The hidden one-time key's name: it starts with an underscore, which no entity field's name can (they are
+# checked by ``hub.catalog.models.identifier``), so an entity field never takes its place.
+KEY_FIELD = "_submission_key"
 
 
 def entry_fields(flow: Flow) -> list[EntityField]:
@@ -61,11 +63,15 @@ def _field(spec: EntityField) -> forms.Field:
 class EntryForm(forms.Form):
     """Built for one flow; ``cleaned_values`` holds the canonical values once valid."""
 
-    submission_key = forms.CharField(widget=forms.HiddenInput)
-
     def __init__(self, *args: Any, flow: Flow, initial_values: dict[str, Any] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.flow = flow
+        self.fields[KEY_FIELD] = forms.CharField(
+            widget=forms.HiddenInput, max_length=KEY_LENGTH, error_messages={
+                "required": "This form has lost its one-time key: reload the page and type the entry again.",
+                "max_length": "This form's one-time key is damaged: reload the page and type the entry again.",
+            },
+        )  # fmt: skip
         self.specs = {spec.name: spec for spec in entry_fields(flow)}
         for name, spec in self.specs.items():
             self.fields[name] = _field(spec)
@@ -73,6 +79,17 @@ class EntryForm(forms.Form):
                 self.initial[name] = _shown(spec, initial_values[name])
         self.initial.setdefault(KEY_FIELD, secrets.token_urlsafe(24))
         self.cleaned_values: dict[str, Any] = {}
+
+    @property
+    def submission_key(self) -> str:
+        return str(self.cleaned_data[KEY_FIELD])
+
+    def general_errors(self) -> list[str]:
+        """Errors that belong to no visible field: the form's own and its hidden key's."""
+        errors = [str(error) for error in self.non_field_errors()]
+        for field in self.hidden_fields():
+            errors.extend(str(error) for error in field.errors)
+        return errors
 
     @property
     def required_names(self) -> set[str]:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
 from hub.audit.services import Actor, actor_user
 from hub.catalog.schema import clean_record
 from hub.catalog.selectors import entity_schema
 from hub.fallback.models import EntryState, ManualEntry
-from hub.flows.models import Flow, FlowState
+from hub.flows.models import Flow, FlowState, Run, RunState
 from hub.flows.models.run import FALLBACK_TRIGGER
 from hub.flows.runs import run_request
 from hub.systems.models import System, SystemStatus
 
 MANUAL_SYSTEM = "Manual entry"
 MANUAL_KIND = "manual_entry"
+KEY_LENGTH = ManualEntry._meta.get_field("submission_key").max_length or 64
 
 
 class EntryError(Exception):
@@ -61,6 +64,15 @@ def entry_problems(flow: Flow) -> str | None:
     return None
 
 
+def intake_failures(flow_ids: Iterable[int]) -> dict[int, str]:
+    """The error of each flow's latest "fallback form" run, for the flows where that run failed: why their
+    waiting entries are not taken in. One query, whatever the number of flows."""
+    last = Run.objects.filter(flow=OuterRef("pk"), trigger=FALLBACK_TRIGGER).order_by("-pk").values("pk")[:1]
+    latest = Flow.objects.filter(pk__in=set(flow_ids)).annotate(last=Subquery(last)).values("last")
+    failed = Run.objects.filter(pk__in=latest, state=RunState.FAILED).values_list("flow_id", "error")
+    return {flow_id: error or "the run failed without saying why" for flow_id, error in failed}
+
+
 def entry_check(flow: Flow, values: dict[str, Any]) -> dict[str, Any]:
     """The values as the pipeline would take them; ``EntryError`` with the problems by field otherwise."""
     checked = clean_record(entity_schema(flow.entity), values)
@@ -77,6 +89,8 @@ def entry_submit(
     problem = entry_problems(flow)
     if problem:
         raise EntryError(problem)
+    if not 0 < len(submission_key) <= KEY_LENGTH:
+        raise EntryError(f"The form's one-time key must be 1 to {KEY_LENGTH} characters: reload the page.")
     cleaned = entry_check(flow, values)
     user = actor_user(actor)
     if user is None:
@@ -89,8 +103,10 @@ def entry_submit(
             run_request(flow=flow, trigger=FALLBACK_TRIGGER, actor=actor)
     except IntegrityError:
         earlier = ManualEntry.objects.filter(submission_key=submission_key).first()
-        if earlier is None or earlier.entered_by_id != user.pk:
+        if earlier is None:
             raise
+        if earlier.entered_by_id != user.pk:
+            raise EntryError("This form was already used by someone else: reload the page.") from None
         return earlier, False
     return entry, True
 

@@ -22,7 +22,14 @@ from django.urls import reverse
 from hub.catalog.models import Conflict, ConflictState
 from hub.fallback.forms import EntryForm, entry_fields
 from hub.fallback.models import EntryState, ManualEntry
-from hub.fallback.services import MANUAL_KIND, EntryError, entry_correct, entry_problems, entry_submit
+from hub.fallback.services import (
+    MANUAL_KIND,
+    EntryError,
+    entry_correct,
+    entry_problems,
+    entry_submit,
+    intake_failures,
+)
 from hub.flows.models import Delivery, DeliveryState, Flow, FlowState
 from hub.systems.models import Link, LinkState, System
 
@@ -98,7 +105,7 @@ def entry_form(request: HttpRequest, flow_id: int) -> HttpResponse:
     if request.method == "POST" and problem is None and form.is_valid():
         try:
             entry, created = entry_submit(
-                flow=flow, values=form.cleaned_values, submission_key=form.cleaned_data["submission_key"],
+                flow=flow, values=form.cleaned_values, submission_key=form.submission_key,
                 actor=request.user,
             )  # fmt: skip
         except EntryError as error:
@@ -124,10 +131,13 @@ class EntryRow:
     entry: ManualEntry
     deliveries: list[Delivery] = field(default_factory=list)
     conflicts: int = 0
+    intake_error: str = ""  # why the flow's last run for entries failed, while this one waits
 
     @property
     def summary(self) -> str:
         entry = self.entry
+        if entry.state == EntryState.WAITING and self.intake_error:
+            return f"The hub could not take entries in for this flow: {self.intake_error}"
         if entry.state == EntryState.WAITING:
             return "waiting to be taken in"
         if entry.state == EntryState.INVALID:
@@ -151,8 +161,11 @@ class EntryRow:
 
 
 def entry_rows(entries: list[ManualEntry]) -> list[EntryRow]:
-    """Entries with the latest delivery per target and their open conflicts: two queries for the page."""
+    """Entries with the latest delivery per target, their open conflicts and, while they wait, why their
+    flow's last run for entries failed: three queries for the page."""
     rows = [EntryRow(entry) for entry in entries]
+    waiting = {e.flow_id for e in entries if e.state == EntryState.WAITING}
+    failures = intake_failures(waiting) if waiting else {}
     records = {e.record_id for e in entries if e.record_id}
     latest: dict[tuple[int, int, int], Delivery] = {}
     for delivery in (
@@ -170,6 +183,8 @@ def entry_rows(entries: list[ManualEntry]) -> list[EntryRow]:
         .annotate(n=Count("pk"))
     )
     for row in rows:
+        if row.entry.state == EntryState.WAITING:
+            row.intake_error = failures.get(row.entry.flow_id, "")
         if row.entry.record_id:
             row.deliveries = by_record.get((row.entry.flow_id, row.entry.record_id), [])
             row.conflicts = open_conflicts.get(row.entry.record_id, 0)

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, F, Min, Sum, Value
+from django.db.models import Count, F, Max, Min, Sum, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -219,9 +219,11 @@ def _read_manual(ctx: RunContext) -> None:
     from hub.fallback.processing import entries_items, entries_settle, entries_waiting, manual_context
 
     manual, run = manual_context(ctx), ctx.run
-    # Pages an earlier execution of this run took in (its entries are no longer waiting).
-    run.fetched += RecordOutcome.objects.filter(run=run, system=manual.source).count()
-    number = run.pages
+    # Pages an earlier execution of this run took in (its entries are no longer waiting): counted, and
+    # numbered past, so that an entry corrected meanwhile gets an outcome of its own on a new page.
+    earlier = RecordOutcome.objects.filter(run=run, system=manual.source)
+    run.fetched += earlier.count()
+    number = earlier.aggregate(last=Max("page"))["last"] or 0
     for _ in range(MANUAL_PAGES):
         entries = entries_waiting(ctx.flow)
         if not entries:

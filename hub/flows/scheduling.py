@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from hub.audit.chain import audit_seal_or_log
@@ -32,6 +32,7 @@ from hub.systems.links import links_test_due
 from hub.systems.models import LinkState
 
 LOST_AFTER = timedelta(seconds=30)  # a queued run nobody started by then lost its job (e.g. Redis restarted)
+ENTRIES_RETRY_AFTER = timedelta(minutes=5)  # after a failed "fallback form" run, the tick waits this long
 
 
 def next_run_time(flow: Flow, after: datetime) -> datetime | None:
@@ -71,12 +72,20 @@ def pushed_waiting(now: datetime) -> int:
 
 
 def entries_waiting(now: datetime) -> int:
-    """Entries typed into the fallback form while their flow was busy get a run of their own."""
+    """Entries typed into the fallback form while their flow was busy get a run of their own; not while
+    the flow's last such run failed less than ``ENTRIES_RETRY_AFTER`` ago (it would fail again each tick)."""
     from hub.fallback.models import EntryState, ManualEntry
 
     busy = Run.objects.filter(state__in=[RunState.QUEUED, RunState.RUNNING]).values("flow_id")
     waiting = ManualEntry.objects.filter(state=EntryState.WAITING).exclude(flow_id__in=busy)
-    flows = Flow.objects.filter(pk__in=waiting.values("flow_id"), state=FlowState.ACTIVE)
+    candidates = Flow.objects.filter(pk__in=waiting.values("flow_id"), state=FlowState.ACTIVE)
+    last = Run.objects.filter(flow=OuterRef("pk"), trigger=FALLBACK_TRIGGER).order_by("-pk").values("pk")[:1]
+    failed_lately = Run.objects.filter(
+        pk__in=candidates.annotate(last=Subquery(last)).values("last"),
+        state=RunState.FAILED,
+        finished_at__gt=now - ENTRIES_RETRY_AFTER,
+    ).values("flow_id")
+    flows = candidates.exclude(pk__in=failed_lately)
     return sum(int(run_request(flow=flow, trigger=FALLBACK_TRIGGER)[1]) for flow in flows)
 
 

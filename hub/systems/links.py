@@ -64,13 +64,18 @@ def link_failed(*, system: System, error: object, test: bool = False, now: datet
     return link.state
 
 
-def link_succeeded(*, system: System, now: datetime | None = None) -> bool:
-    """A call to the system worked. Returns True when this brought a down link back up."""
+def link_succeeded(*, system: System, started: datetime | None = None, now: datetime | None = None) -> bool:
+    """A call to the system worked. Returns True when this brought a down link back up.
+
+    ``started``: when the call began. A call that began before the link's latest failure (a slow push
+    answering after others failed) says nothing about the link now, and changes nothing."""
     now = now or timezone.now()
     if Link.objects.filter(system_id=system.pk, state=LinkState.UP, failures=0).update(last_success_at=now):
         return False
     with transaction.atomic():
         link = _locked(system.pk, now)
+        if started is not None and link.last_failure_at is not None and started < link.last_failure_at:
+            return False
         was = link.state
         if was != LinkState.UP:
             link.state, link.since = LinkState.UP, now

@@ -7,6 +7,7 @@ Every wait is bounded; ``stop_all`` ends every process started here, and every w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -101,7 +102,8 @@ class Processes:
         horses = children_of(process.pid)
         self.children.update(horses)
         for pid in horses:
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # a horse that finished its job meanwhile
+                os.kill(pid, signal.SIGKILL)
         process.kill()
         process.wait(timeout=10)
         wait_for(lambda: not any(alive(p) for p in horses), seconds=10, what="the work horses to die")

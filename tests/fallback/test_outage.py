@@ -135,7 +135,7 @@ class Operator:
     def enter(self, flow: Flow, values: dict[str, str], key: str) -> int:
         """Send the fallback form; the id of the entry it stored (from the redirect to its page)."""
         path = f"/operations/flows/{flow.pk}/entry/"
-        answer = self.post(path, {**values, "submission_key": key})
+        answer = self.post(path, {**values, "_submission_key": key})
         assert answer.status_code == 302, f"POST {path}: {answer.status_code} {answer.text[-1500:]}"
         found = re.fullmatch(r"/operations/entries/(\d+)/", answer.headers["Location"])
         assert found, answer.headers["Location"]
@@ -143,7 +143,7 @@ class Operator:
 
     def correct(self, entry_id: int, values: dict[str, str]) -> None:
         path = f"/operations/entries/{entry_id}/"
-        answer = self.post(path, {**values, "submission_key": secrets.token_urlsafe(24)})
+        answer = self.post(path, {**values, "_submission_key": secrets.token_urlsafe(24)})
         assert answer.status_code == 302, f"POST {path}: {answer.status_code} {answer.text[-1500:]}"
 
     def link(self, system: str) -> tuple[str, int]:
@@ -392,7 +392,7 @@ def type_in(hub: Hub, sessions: list[Operator]) -> dict[int, int]:
     """Each of TYPED forms sent once, shared out among the sessions; the entry ids by number."""
     olga = sessions[0]
     form = olga.get(f"/operations/flows/{hub.flow.pk}/entry/").text
-    assert set(typed_values(1)) | {"submission_key"} <= set(re.findall(r'name="(\w+)"', form))
+    assert set(typed_values(1)) | {"_submission_key"} <= set(re.findall(r'name="(\w+)"', form))
     keys = {number: secrets.token_urlsafe(24) for number in range(1, TYPED + 1)}
 
     def send(index: int) -> dict[int, int]:

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from hub.fallback.forms import KEY_FIELD
 from hub.fallback.models import EntryState, ManualEntry
 from hub.fallback.services import entry_submit
 from hub.flows.models import Flow
@@ -47,9 +48,9 @@ def signed_in(user: User) -> Client:
 
 def form_data(client: Client, flow: Flow, **values: str) -> dict[str, str]:
     page = client.get(f"/operations/flows/{flow.pk}/entry/").content.decode()
-    key = re.search(r'name="submission_key" value="([^"]+)"', page)
+    key = re.search(r'name="_submission_key" value="([^"]+)"', page)
     assert key, "the form carries a one-time key"
-    return {"submission_key": key.group(1), "email": "ida@example.com", "first_name": "Ida", **values}
+    return {KEY_FIELD: key.group(1), "email": "ida@example.com", "first_name": "Ida", **values}
 
 
 def test_operators_see_each_link_its_state_and_the_deliveries_waiting_for_it(flow, operator):
@@ -130,17 +131,17 @@ def test_the_author_corrects_a_waiting_entry_on_its_page(flow, operator):
     )
     client = signed_in(operator)
     page = client.get(f"/operations/entries/{entry.pk}/").content.decode()
-    key = re.search(r'name="submission_key" value="([^"]+)"', page)
+    key = re.search(r'name="_submission_key" value="([^"]+)"', page)
     assert key
     bad = client.post(
         f"/operations/entries/{entry.pk}/",
-        {"submission_key": key.group(1), "email": "ida@example.com", "country": "de"},
+        {KEY_FIELD: key.group(1), "email": "ida@example.com", "country": "de"},
     )
     assert bad.status_code == 200
     assert 'id="country-errors"' in bad.content.decode()
     good = client.post(
         f"/operations/entries/{entry.pk}/",
-        {"submission_key": key.group(1), "email": "ida@example.com", "first_name": "Ida", "country": "DE"},
+        {KEY_FIELD: key.group(1), "email": "ida@example.com", "first_name": "Ida", "country": "DE"},
     )
     assert good.status_code == 302
     entry.refresh_from_db()
@@ -184,11 +185,11 @@ def test_typing_and_correcting_an_entry_are_in_the_audit_trail_with_their_author
     client.post(f"/operations/flows/{flow.pk}/entry/", form_data(client, flow, country="DE"))
     entry = ManualEntry.objects.get()
     page = client.get(f"/operations/entries/{entry.pk}/").content.decode()
-    key = re.search(r'name="submission_key" value="([^"]+)"', page)
+    key = re.search(r'name="_submission_key" value="([^"]+)"', page)
     assert key
     client.post(
         f"/operations/entries/{entry.pk}/",
-        {"submission_key": key.group(1), "email": "ida@example.com", "first_name": "Ida", "country": "AT"},
+        {KEY_FIELD: key.group(1), "email": "ida@example.com", "first_name": "Ida", "country": "AT"},
     )
 
     created, corrected = LogEntry.objects.get_for_object(entry).order_by("pk")

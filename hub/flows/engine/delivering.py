@@ -17,6 +17,7 @@ Order and outages:
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -27,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from connectors.base import ConnectorError, OutgoingRecord, PushOutcome, RateLimitedError
@@ -35,9 +36,12 @@ from hub.catalog.models import CrossReference
 from hub.flows.engine import bulk
 from hub.flows.engine.context import Target
 from hub.flows.engine.outbox import idempotency_key
+from hub.flows.engine.text import printable
 from hub.flows.models import Delivery, DeliveryAttempt, DeliveryState, Flow, Run
 from hub.systems.links import link_failed, link_succeeded
-from hub.systems.models import LinkState
+from hub.systems.models import Link, LinkState
+
+log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # a claim older than this is free again (its worker died)
 BATCH = 500
@@ -67,7 +71,8 @@ def due(flow: Flow, now: datetime, run: Run | None = None) -> QuerySet[Delivery]
         state=DeliveryState.PENDING,
         pk__lt=OuterRef("pk"),
     )
-    found = waiting(flow, now).exclude(target__link__state=LinkState.DOWN).filter(~Exists(earlier))
+    down = Link.objects.filter(state=LinkState.DOWN).values("system_id")  # a handful of rows at most
+    found = waiting(flow, now).exclude(target_id__in=down).filter(~Exists(earlier))
     return found.filter(run=run) if run is not None else found
 
 
@@ -100,39 +105,40 @@ def claim(flow: Flow, *, limit: int, run: Run | None = None) -> list[Claimed]:
     if not first:
         return []
     keys = {key for _, key in first if key}
-    # A batch is never split: its other members come along, whatever the limit.
-    ids = {pk for pk, _ in first} | set(
-        bulk.among(due(flow, now), "batch_key", keys).values_list("pk", flat=True)
-    )
+    # A batch is never split: its other members come along, whatever the limit; a batch with a member
+    # that may not go yet (an earlier delivery of its record waits, or another worker holds it) waits whole,
+    # so that it goes out again exactly as first sent (same members, same batch key).
+    members = set(bulk.among(due(flow, now), "batch_key", keys).values_list("pk", "batch_key"))
+    held = {
+        key
+        for pk, key in bulk.among(
+            Delivery.objects.filter(state=DeliveryState.PENDING), "batch_key", keys
+        ).values_list("pk", "batch_key")
+        if (pk, key) not in members
+    }
+    ids = {pk for pk, key in first if key not in held} | {pk for pk, key in members if key not in held}
+    if not ids:
+        return []
     # The claim: only rows still waiting become this worker's (another worker's claim made them not due).
     bulk.among(waiting(flow, now), "id", ids).update(claim_token=token, next_attempt_at=now + LEASE)
-    mine = bulk.among(Delivery.objects.filter(claim_token=token), "id", ids)
-    claimed = [Claimed(*row) for row in mine.order_by("pk").values_list(*CLAIMED)]
-    _known_ids(claimed)
-    return claimed
-
-
-def _known_ids(claimed: Sequence[Claimed]) -> None:
-    """A delivery planned before an earlier one reached the target has no target id yet: take the id the
-    earlier one left in the cross-reference, so that it updates instead of creating a second copy."""
-    unknown = [d for d in claimed if not d.external_id]
-    if not unknown:
-        return
-    ids = {
-        (record_id, system_id): external_id
-        for record_id, system_id, external_id in bulk.among(
-            CrossReference.objects.filter(system__in={d.target_id for d in unknown}).exclude(external_id=""),
-            "record",
-            {d.record_id for d in unknown},
-        ).values_list("record_id", "system_id", "external_id")
-    }
-    found = []
-    for delivery in unknown:
-        delivery.external_id = ids.get((delivery.record_id, delivery.target_id), "")
-        if delivery.external_id:
-            found.append((delivery.pk, delivery.external_id))
+    # A delivery planned before an earlier one reached the target has no target id yet: it takes the id
+    # the earlier one left in the cross-reference (read in the same query), so it updates, not creates.
+    known = CrossReference.objects.filter(record=OuterRef("record"), system=OuterRef("target")).exclude(
+        external_id=""
+    )
+    mine = bulk.among(Delivery.objects.filter(claim_token=token), "id", ids).annotate(
+        known_id=Subquery(known.values("external_id")[:1])
+    )
+    claimed, found = [], []
+    for *row, known_id in mine.order_by("pk").values_list(*CLAIMED, "known_id"):
+        delivery = Claimed(*row)
+        if not delivery.external_id and known_id:
+            delivery.external_id = known_id
+            found.append((delivery.pk, known_id))
+        claimed.append(delivery)
     if found:  # written down, so that the delivery's page shows which record it updated
         bulk.update(Delivery, ["external_id"], found)
+    return claimed
 
 
 def release(deliveries: Sequence[Claimed]) -> None:
@@ -212,6 +218,7 @@ def link_failure(error: ConnectorError | None) -> bool:
 
 def _call(target: Target, deliveries: Sequence[Claimed], reason: str) -> tuple[list[PushOutcome], str | None]:
     batch = [OutgoingRecord(d.idempotency_key, d.payload, d.external_id or None) for d in deliveries]
+    began = timezone.now()
     try:
         outcomes = target.connector(reason).push(batch, resource=target.resource)
     except ConnectorError as error:
@@ -222,21 +229,21 @@ def _call(target: Target, deliveries: Sequence[Claimed], reason: str) -> tuple[l
         by_key.get(d.idempotency_key, PushOutcome(d.idempotency_key, ok=False, error=missing))
         for d in deliveries
     ]
-    return ordered, _link_news(target, ordered)
+    return ordered, _link_news(target, ordered, began)
 
 
-def _link_news(target: Target, outcomes: Sequence[PushOutcome]) -> str | None:
+def _link_news(target: Target, outcomes: Sequence[PushOutcome], began: datetime) -> str | None:
     """What a push says about the link: it works when the system took a record or answered with a refusal
     of its own; it is unwell when every record failed for reasons of the link (unreachable, timing out,
     5xx); a throttled push says nothing."""
     if any(o.ok for o in outcomes):
-        link_succeeded(system=target.system)
+        link_succeeded(system=target.system, started=began)
         return LinkState.UP
     if outcomes and all(link_failure(o.error) for o in outcomes):
         first = next(o.error for o in outcomes if o.error is not None)
         return link_failed(system=target.system, error=first)
     if any(o.error is not None and o.error.permanent for o in outcomes):
-        link_succeeded(system=target.system)
+        link_succeeded(system=target.system, started=began)
         return LinkState.UP
     return None
 
@@ -314,6 +321,27 @@ def _message(error: ConnectorError | None) -> str:
     return str(error or "The push failed without a reason.")[:2000]
 
 
+def _ids_held_by_others(
+    flow: Flow, delivered: Sequence[Claimed], existing: dict[tuple[int, int], tuple[int, str]]
+) -> set[tuple[int, str]]:
+    """(target, id) pairs among the new ids that a cross-reference of another record already holds."""
+    new = {
+        (d.target_id, d.external_id)
+        for d in delivered
+        if d.external_id
+        and (xref := existing.get((d.record_id, d.target_id))) is not None
+        and xref[1] != d.external_id
+    }
+    if not new:
+        return set()
+    rows = bulk.among(
+        CrossReference.objects.filter(entity_id=flow.entity_id, system__in={t for t, _ in new}),
+        "external_id",
+        {e for _, e in new},
+    ).values_list("system_id", "external_id")
+    return {(system_id, external_id) for system_id, external_id in rows} & new
+
+
 def _remember(flow: Flow, delivered: Sequence[Claimed]) -> None:
     """Cross-references: which id the target gave the record, and what content it now holds."""
     if not delivered:
@@ -328,12 +356,21 @@ def _remember(flow: Flow, delivered: Sequence[Claimed]) -> None:
     }
     now = timezone.now()
     fresh, changed = [], []
+    held = _ids_held_by_others(flow, delivered, existing)
     for d in delivered:
         xref = existing.get((d.record_id, d.target_id))
         if xref is None:
             fresh.append((d.record_id, flow.entity_id, d.target_id, d.external_id, d.content_hash, now))
         else:
-            changed.append((xref[0], d.external_id or xref[1], d.content_hash, now))
+            external_id = d.external_id or xref[1]
+            if (d.target_id, external_id) in held:  # the target answered with another record's id
+                log.warning(
+                    "%s answered delivery %s with id %s, which another record already has there; the "
+                    "record keeps its id %s",
+                    d.target_id, d.pk, printable(external_id), printable(xref[1]),
+                )  # fmt: skip
+                external_id = xref[1]
+            changed.append((xref[0], external_id, d.content_hash, now))
     if fresh:
         bulk.insert(
             CrossReference,

@@ -53,7 +53,8 @@ PLANNED = [
 
 
 def plan_deliveries(ctx: Planning, records: Iterable[Record]) -> int:
-    """Queue a delivery for each record whose mapped content differs from what each target last got."""
+    """Queue a delivery for each record whose mapped content differs from what each target will hold: the
+    content of the newest delivery still waiting for it, or else what it last received."""
     by_id = {r.pk: r for r in records}
     if not by_id or not ctx.targets:
         return 0
@@ -63,19 +64,52 @@ def plan_deliveries(ctx: Planning, records: Iterable[Record]) -> int:
             CrossReference.objects.filter(system__in=list(ctx.targets)), "record", list(by_id)
         ).values_list("record_id", "system_id", "external_id", "last_hash")
     }
+    waiting = _waiting(list(by_id), list(ctx.targets))
     planned = [
         row
         for record in by_id.values()
         for target in ctx.targets.values()
-        if (row := _plan_one(ctx, target, record, xrefs.get((record.pk, target.system.pk)))) is not None
+        if (
+            row := _plan_one(
+                ctx,
+                target,
+                record,
+                xrefs.get((record.pk, target.system.pk)),
+                waiting.get((record.pk, target.system.pk)),
+            )
+        )
+        is not None
     ]
     if planned:
         bulk.insert(Delivery, PLANNED, planned, ignore_conflicts=True)
     return len(planned)
 
 
+def _waiting(record_ids: list[int], target_ids: list[int]) -> dict[tuple[int, int], tuple[int, str]]:
+    """The newest delivery still waiting per record and target (in any flow): (its id, its content)."""
+    found: dict[tuple[int, int], tuple[int, str]] = {}
+    # By record only (index delivery_order: a few rows per record); state and target are picked here, as a
+    # condition on them would lead SQLite to their indexes, whose rows grow with every delivery ever made
+    # (or, during an outage, with every delivery waiting).
+    rows = bulk.among(Delivery.objects.order_by(), "record", record_ids).values_list(
+        "record_id", "target_id", "pk", "content_hash", "state"
+    )
+    targets = set(target_ids)
+    for record_id, target_id, pk, digest, state in rows:
+        if target_id not in targets or state != DeliveryState.PENDING:
+            continue
+        newest = found.get((record_id, target_id))
+        if newest is None or pk > newest[0]:
+            found[(record_id, target_id)] = (pk, digest)
+    return found
+
+
 def _plan_one(
-    ctx: Planning, target: Target, record: Record, xref: tuple[str, str] | None
+    ctx: Planning,
+    target: Target,
+    record: Record,
+    xref: tuple[str, str] | None,
+    waiting: tuple[int, str] | None = None,
 ) -> tuple[Any, ...] | None:
     if xref is None and not ctx.flow.create_in_targets:
         return None  # this flow only updates records the target already has
@@ -84,7 +118,13 @@ def _plan_one(
         return _unmappable(ctx, target, record, errors)
     digest = content_hash(payload)
     external_id, previous = xref if xref is not None else ("", "")
-    if digest == previous:
+    if waiting is not None:
+        # What the target will hold is what waits for it: the same content is not queued again, and
+        # other content (even content the target had before) goes after it, under a key of its own.
+        if digest == waiting[1]:
+            return None
+        previous = f"after delivery {waiting[0]}"
+    elif digest == previous:
         return None  # the target already has exactly this
     key = idempotency_key(ctx.flow.pk, record.pk, target.system.pk, digest, previous)
     return (

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from connectors.base import UNREADABLE
@@ -80,6 +81,9 @@ class PageWork:
     # Manual entries whose record the authoritative source sent now: entry id -> the source's id for it,
     # and the typed values that differ from the source's, as (record, field, kept, typed, manual system id).
     reconciled: dict[int, str] = field(default_factory=dict)
+    # Records whose natural-key fields changed, with their values before: the stored key follows, or the
+    # change is undone when another record holds the new key (see _write_keys).
+    rekeyed: dict[int, tuple[Record, dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
     typed_differences: list[tuple[Record, str, Any, Any, int]] = field(default_factory=list)
 
 
@@ -315,18 +319,21 @@ def _merge_one(
 ) -> bool:
     """Merge one record into the canonical one; False when it ended in a conflict."""
     typed = {} if is_new or ctx.provisional else _typed(record)
+    data_before, provenance_before = record.data, record.provenance
     merged = merge_values(
         data=record.data, provenance=record.provenance, incoming=item.values, source_id=ctx.source.pk,
         owner_of=ctx.owner_of, stamp=stamp, replace_own=ctx.provisional,
     )  # fmt: skip
     if typed:
-        _reconcile(work, item, record, typed, merged, stamp)
+        _reconcile(ctx, work, item, record, typed, merged, stamp)
     record.data, record.provenance = merged.data, merged.provenance
     if merged.changed or is_new:
         record.content_hash = content_hash(record.data)
         record.updated_at = timezone.now()  # bulk_update does not apply auto_now
         if not is_new and record.pk:
             work.changed_records[record.pk] = record
+            if ctx.key_fields.intersection(merged.changed):
+                work.rekeyed[record.pk] = (record, dict(data_before), dict(provenance_before))
     for offer in merged.conflicts:
         work.conflicts.append((record, offer.field, offer.kept, offer.offered))
     work.touched.append(record)
@@ -352,6 +359,7 @@ def _typed(record: Record) -> dict[str, dict[str, Any]]:
 
 
 def _reconcile(
+    ctx: RunContext,
     work: PageWork,
     item: Incoming,
     record: Record,
@@ -359,11 +367,13 @@ def _reconcile(
     merged: MergeResult,
     stamp: dict[str, Any],
 ) -> None:
-    """A system sends a record that holds typed values: what it sends for them replaces them (as the
-    source-of-truth rules allow), each typed value that differs is shown to a person, and the entries it
-    came from are reconciled."""
+    """A system authoritative for typed values sends the record: what it sends for them replaces them,
+    each typed value that differs is shown to a person, and the entries they came from are reconciled.
+    A system that is not authoritative for a field is merged as usual there (a differing value of its own
+    is a conflict), and leaves the typed value provisional."""
     for name, origin in typed.items():
-        if name not in item.values:
+        owner = ctx.owner_of(name)
+        if name not in item.values or owner not in (None, ctx.source.pk):
             continue
         if name in merged.changed:
             work.typed_differences.append(
@@ -377,6 +387,7 @@ def _reconcile(
 
 def _write(ctx: RunContext, work: PageWork) -> None:
     entity_id, source_id, now = ctx.flow.entity_id, ctx.source.pk, timezone.now()
+    _write_keys(ctx, work)
     if work.new_records:
         pks = bulk.insert(
             Record,
@@ -447,6 +458,41 @@ def _write_conflicts(ctx: RunContext, work: PageWork) -> None:
     Conflict.objects.bulk_update(stale, ["offered_value", "kept_value", "run", "updated_at"])
 
 
+def _write_keys(ctx: RunContext, work: PageWork) -> None:
+    """A record whose identifying values changed is found by its new key from now on. When another record
+    already holds that key, the identifying values are not changed and a person is asked (a conflict):
+    two records are never made one silently. Runs before the records are written."""
+    wanted = {}
+    for pk, (record, _, _) in work.rekeyed.items():
+        key = _key_text(ctx, record.data)
+        if key != record.natural_key:
+            wanted[pk] = key
+    if not wanted:
+        return
+    taken = set(
+        bulk.among(
+            Record.objects.filter(entity=ctx.flow.entity), "natural_key", [k for k in wanted.values() if k]
+        )
+        .exclude(pk__in=list(wanted))
+        .values_list("natural_key", flat=True)
+    )
+    seen: set[str] = set()
+    for pk, key in wanted.items():
+        record, data_before, provenance_before = work.rekeyed[pk]
+        if key is not None and (key in taken or key in seen):
+            work.conflicts.append((record, DUPLICATE, record.natural_key, key))
+            for name in ctx.key_fields:
+                record.data[name] = data_before.get(name)
+                if name in provenance_before:
+                    record.provenance[name] = provenance_before[name]
+            record.content_hash = content_hash(record.data)
+            continue
+        if key is not None:
+            seen.add(key)
+        Record.objects.filter(pk=pk).update(natural_key=key)
+        record.natural_key = key
+
+
 def _write_reconciled(ctx: RunContext, work: PageWork) -> None:
     if work.typed_differences:
         Conflict.objects.bulk_create(
@@ -464,7 +510,11 @@ def _write_reconciled(ctx: RunContext, work: PageWork) -> None:
     if work.reconciled:
         now = timezone.now()
         for entry_id, external_id in work.reconciled.items():
-            ManualEntry.objects.filter(pk=entry_id).exclude(state=EntryState.RECONCILED).update(
+            # Only an entry whose latest version is in the record: a correction still waiting is taken
+            # in afterwards (its typed values then meet the source's as conflicts, for a person).
+            ManualEntry.objects.filter(
+                pk=entry_id, state=EntryState.RECORDED, processed_version=F("version")
+            ).update(
                 state=EntryState.RECONCILED, reconciled_at=now,
                 reconciled_with=f"{ctx.source.name} {external_id}"[:300], updated_at=now,
             )  # fmt: skip

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="delivery",
-            index=models.Index(fields=["flow", "state", "next_attempt_at"], name="delivery_flow_due"),
+            index=models.Index(fields=["flow", "state"], name="delivery_flow_due"),
         ),
         migrations.AddIndex(
             model_name="delivery",
