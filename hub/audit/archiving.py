@@ -35,22 +35,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub.audit.chain import (
-    GENESIS,
-    Problem,
     SealRow,
-    _deleted_actors,
     _head_locked,
-    _seals_with_entries,
-    _Walk,
     audit_seal_pending,
     canonical_row,
     entry_hash,
-    head_record_append_anchor,
     link_of,
-    seal_time_text,
 )
+from hub.audit.checking import Problem, _deleted_actors, _seals_with_entries, _Walk
 from hub.audit.events import Event
-from hub.audit.models import AuditAnchor, AuditSeal, ChainHead
+from hub.audit.heads import head_record_append_anchor
+from hub.audit.models import GENESIS, AuditAnchor, AuditSeal, ChainHead, seal_time_text
 from hub.audit.services import Actor, audit_access
 
 DELETE_BATCH = 500

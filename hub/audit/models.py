@@ -6,6 +6,8 @@ behind, so that verification can say which one went missing.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.db import models
 
 GENESIS = "0" * 64  # the hash the first seal of a fresh chain links to
@@ -114,3 +116,8 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"verification {self.pk} ({self.state})"
+
+
+def seal_time_text(moment: datetime) -> str:
+    """A seal's time as its link (and an archive file) holds it: UTC, ISO 8601, to the microsecond."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

@@ -39,7 +39,7 @@ def verification_request(*, actor: Actor = None) -> AuditVerification:
 
 def verification_run(verification_id: int) -> str:
     """The job: check the chain and store the report."""
-    from hub.audit.chain import audit_verify
+    from hub.audit.checking import audit_verify
 
     claimed = AuditVerification.objects.filter(pk=verification_id, state=VerificationState.QUEUED).update(
         state=VerificationState.RUNNING, started_at=timezone.now()

@@ -58,13 +58,14 @@ class LinkRow:
     oldest: datetime | None = None
 
 
-def link_rows() -> list[LinkRow]:
-    """Every system's link and the deliveries waiting for it: three queries."""
-    systems = list(System.objects.exclude(kind=MANUAL_KIND).order_by("name"))
-    links = {link.system_id: link for link in Link.objects.all()}
+def link_rows(only: System | None = None) -> list[LinkRow]:
+    """Every system's link (or ``only`` that system's) and the deliveries waiting for it: three queries."""
+    systems = [only] if only is not None else list(System.objects.exclude(kind=MANUAL_KIND).order_by("name"))
+    ids = [system.pk for system in systems]
+    links = {link.system_id: link for link in Link.objects.filter(system__in=ids)}
     waiting = {
         row["target_id"]: row
-        for row in Delivery.objects.filter(state=DeliveryState.PENDING)
+        for row in Delivery.objects.filter(state=DeliveryState.PENDING, target__in=ids)
         .values("target_id")
         .annotate(n=Count("pk"), oldest=Min("created_at"))
     }
@@ -122,8 +123,8 @@ def entry_form(request: HttpRequest, flow_id: int) -> HttpResponse:
     )  # fmt: skip
 
 
-def _link_of(system: System) -> LinkRow | None:
-    return next((row for row in link_rows() if row.system.pk == system.pk), None)
+def _link_of(system: System) -> LinkRow:
+    return link_rows(only=system)[0]
 
 
 @dataclass

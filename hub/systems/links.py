@@ -15,6 +15,7 @@ once and change the state once. A success on a link that is already up and clean
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 
@@ -27,10 +28,6 @@ from hub.systems.models import Link, LinkState, System
 log = logging.getLogger(__name__)
 
 MAX_PAUSE = 300  # seconds: the longest a down link is left alone between tests
-
-
-def void(_: object) -> None:
-    """on_commit callbacks return nothing."""
 
 
 def _locked(system_id: int, now: datetime) -> Link:
@@ -84,7 +81,7 @@ def link_succeeded(*, system: System, started: datetime | None = None, now: date
         if was == LinkState.DOWN:
             log.info("link to %s is up again", printable(system.name))
             _due_now(system.pk, now)
-            transaction.on_commit(lambda: void(link_restored(system.pk)))
+            transaction.on_commit(functools.partial(link_restored, system.pk))
     return was == LinkState.DOWN
 
 

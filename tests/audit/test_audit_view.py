@@ -407,7 +407,7 @@ def test_staff_without_the_view_permission_see_nothing(client, outsider, trail):
 
 
 def test_the_verify_button_asks_a_worker_and_the_page_shows_its_report(client, reviewer, trail):
-    from hub.audit.chain import audit_verify
+    from hub.audit.checking import audit_verify
     from hub.audit.models import AuditVerification
     from hub.audit.verifying import verification_run
 

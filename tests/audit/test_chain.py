@@ -17,7 +17,8 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from hub.audit.archiving import archive_verify, audit_archive
-from hub.audit.chain import Problem, audit_seal_or_log, audit_seal_pending, audit_verify
+from hub.audit.chain import audit_seal_or_log, audit_seal_pending
+from hub.audit.checking import Problem, audit_verify
 from hub.audit.models import AuditAnchor, AuditSeal, ChainHead
 from hub.audit.services import audit_access, audit_access_many
 from hub.catalog.models import Entity

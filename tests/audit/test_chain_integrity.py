@@ -19,7 +19,8 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from hub.audit.archiving import ArchiveError, audit_archive
-from hub.audit.chain import audit_seal_or_log, audit_seal_pending, audit_verify, chain_link
+from hub.audit.chain import audit_seal_or_log, audit_seal_pending, chain_link
+from hub.audit.checking import audit_verify
 from hub.audit.models import AuditAnchor, AuditSeal, ChainHead
 from hub.audit.services import audit_access
 from hub.catalog.models import Entity

@@ -20,7 +20,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from hub.audit.archiving import ArchiveError, ArchiveResult, audit_archive
-from hub.audit.chain import audit_verify
+from hub.audit.checking import audit_verify
 from hub.audit.models import AuditAnchor, AuditSeal, ChainHead
 from hub.audit.services import audit_access
 from hub.catalog.models import Entity

@@ -23,8 +23,9 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from hub.audit.archiving import ArchiveResult, audit_archive
-from hub.audit.chain import audit_verify, chain_link, chain_link_v2, seal_time_text
-from hub.audit.models import AuditAnchor, AuditSeal, ChainHead
+from hub.audit.chain import chain_link, chain_link_v2
+from hub.audit.checking import audit_verify
+from hub.audit.models import AuditAnchor, AuditSeal, ChainHead, seal_time_text
 from hub.catalog.models import Entity
 
 pytestmark = pytest.mark.django_db(transaction=True)

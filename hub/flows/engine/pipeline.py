@@ -15,17 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from connectors.base import UNREADABLE
-from hub.catalog.merging import MergeResult, merge_values
+from hub.catalog.merging import merge_values
 from hub.catalog.models import Conflict, ConflictState, CrossReference, Record
 from hub.catalog.schema import clean_record, natural_key
-from hub.fallback.models import EntryState, ManualEntry
 from hub.flows.engine import bulk
 from hub.flows.engine.context import RunContext, content_hash
 from hub.flows.engine.outbox import plan_deliveries
+from hub.flows.engine.provisional import reconcile, typed_values, write_reconciled
 from hub.flows.models import Outcome, Quarantined, QuarantineState, RecordOutcome
 from hub.mappings.paths import MISSING, get_path
 
@@ -318,14 +317,14 @@ def _merge_one(
     ctx: RunContext, work: PageWork, item: Incoming, record: Record, is_new: bool, stamp: dict[str, Any]
 ) -> bool:
     """Merge one record into the canonical one; False when it ended in a conflict."""
-    typed = {} if is_new or ctx.provisional else _typed(record)
+    typed = {} if is_new or ctx.provisional else typed_values(record)
     data_before, provenance_before = record.data, record.provenance
     merged = merge_values(
         data=record.data, provenance=record.provenance, incoming=item.values, source_id=ctx.source.pk,
         owner_of=ctx.owner_of, stamp=stamp, replace_own=ctx.provisional,
     )  # fmt: skip
     if typed:
-        _reconcile(ctx, work, item, record, typed, merged, stamp)
+        reconcile(ctx, work, item, record, typed, merged, stamp)
     record.data, record.provenance = merged.data, merged.provenance
     if merged.changed or is_new:
         record.content_hash = content_hash(record.data)
@@ -347,42 +346,6 @@ def _merge_one(
         reason = ", ".join(merged.changed)
     work.outcomes.append(_outcome(ctx, work, item.external_id, outcome, record, reason))
     return not merged.conflicts
-
-
-def _typed(record: Record) -> dict[str, dict[str, Any]]:
-    """The record's values that a person typed into the fallback form and no system has confirmed yet."""
-    return {
-        name: origin
-        for name, origin in record.provenance.items()
-        if isinstance(origin, dict) and origin.get("provisional")
-    }
-
-
-def _reconcile(
-    ctx: RunContext,
-    work: PageWork,
-    item: Incoming,
-    record: Record,
-    typed: dict[str, dict[str, Any]],
-    merged: MergeResult,
-    stamp: dict[str, Any],
-) -> None:
-    """A system authoritative for typed values sends the record: what it sends for them replaces them,
-    each typed value that differs is shown to a person, and the entries they came from are reconciled.
-    A system that is not authoritative for a field is merged as usual there (a differing value of its own
-    is a conflict), and leaves the typed value provisional."""
-    for name, origin in typed.items():
-        owner = ctx.owner_of(name)
-        if name not in item.values or owner not in (None, ctx.source.pk):
-            continue
-        if name in merged.changed:
-            work.typed_differences.append(
-                (record, name, merged.data[name], record.data.get(name), int(origin.get("system_id") or 0))
-            )
-        elif item.values[name] == record.data.get(name):  # the system confirms what was typed
-            merged.provenance[name] = dict(stamp)
-        if isinstance(origin.get("entry"), int):
-            work.reconciled[origin["entry"]] = item.external_id
 
 
 def _write(ctx: RunContext, work: PageWork) -> None:
@@ -415,7 +378,7 @@ def _write(ctx: RunContext, work: PageWork) -> None:
             CrossReference, ["last_hash", "updated_at"], [(pk, h, now) for pk, h in work.fingerprints.items()]
         )
     _write_conflicts(ctx, work)
-    _write_reconciled(ctx, work)
+    write_reconciled(ctx, work)
     _write_quarantine(ctx, work)
     bulk.insert(
         RecordOutcome,
@@ -491,33 +454,6 @@ def _write_keys(ctx: RunContext, work: PageWork) -> None:
             seen.add(key)
         Record.objects.filter(pk=pk).update(natural_key=key)
         record.natural_key = key
-
-
-def _write_reconciled(ctx: RunContext, work: PageWork) -> None:
-    if work.typed_differences:
-        Conflict.objects.bulk_create(
-            [
-                Conflict(
-                    record=record, field=name, system_id=system_id, kept_value=kept, offered_value=typed,
-                    run=ctx.run,
-                    note=f"typed by hand while {ctx.source.name} was down; {ctx.source.name} sent another value",
-                )
-                for record, name, kept, typed, system_id in work.typed_differences
-                if system_id
-            ],
-            ignore_conflicts=True,
-        )  # fmt: skip
-    if work.reconciled:
-        now = timezone.now()
-        for entry_id, external_id in work.reconciled.items():
-            # Only an entry whose latest version is in the record: a correction still waiting is taken
-            # in afterwards (its typed values then meet the source's as conflicts, for a person).
-            ManualEntry.objects.filter(
-                pk=entry_id, state=EntryState.RECORDED, processed_version=F("version")
-            ).update(
-                state=EntryState.RECONCILED, reconciled_at=now,
-                reconciled_with=f"{ctx.source.name} {external_id}"[:300], updated_at=now,
-            )  # fmt: skip
 
 
 def _write_quarantine(ctx: RunContext, work: PageWork) -> None:

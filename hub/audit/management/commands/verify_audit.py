@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from hub.audit.archiving import ArchiveFile, archive_joins_live_chain, archive_read, archives_in_order
-from hub.audit.chain import VerifyReport, audit_verify
+from hub.audit.checking import VerifyReport, audit_verify
 from hub.audit.models import AuditAnchor
 
 
